@@ -1,0 +1,50 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/hubspot-extole/bridge/internal/extole"
+	"go.temporal.io/sdk/activity"
+)
+
+// Extole holds the Extole client. Its activities run on the Extole task queue, whose server-side rate
+// limit keeps the whole deployment under Extole's 100 requests per minute.
+type Extole struct {
+	Client *extole.Client
+}
+
+// SendEventResult is what SendEvent records in history.
+type SendEventResult struct {
+	EventID string `json:"event_id"`
+}
+
+// SendEvent delivers one event. Temporal may run it more than once (a crash after Extole answered but
+// before the result was recorded); Extole's de-duplication on partner_conversion_id makes that harmless.
+func (a *Extole) SendEvent(ctx context.Context, ev extole.Event) (SendEventResult, error) {
+	id, err := a.Client.SendEvent(ctx, ev)
+	if err != nil {
+		return SendEventResult{}, TranslateExtoleError(err)
+	}
+	activity.GetLogger(ctx).Info("Extole accepted event", "event_name", ev.Name, "extole_event_id", id)
+	return SendEventResult{EventID: id}, nil
+}
+
+// TranslateExtoleError is the single translation of Extole failures into Temporal's retry vocabulary.
+func TranslateExtoleError(err error) error {
+	e, ok := extole.AsError(err)
+	if !ok {
+		return err // context cancellation and the like: retryable, Temporal decides
+	}
+	switch e.Kind {
+	case extole.KindInvalid:
+		return applicationError("Extole", ErrTypeRejected, false, 0, e)
+	case extole.KindNotFound:
+		return applicationError("Extole", ErrTypeNotFound, false, 0, e)
+	case extole.KindRateLimited:
+		return applicationError("Extole", ErrTypeRateLimited, true, e.RetryAfter, e)
+	case extole.KindAuth:
+		return applicationError("Extole", ErrTypeAuth, true, 0, e)
+	default:
+		return applicationError("Extole", ErrTypeUnavailable, true, e.RetryAfter, e)
+	}
+}

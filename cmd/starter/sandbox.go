@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"github.com/hubspot-extole/bridge/internal/config"
+	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"golang.org/x/sync/errgroup"
+	"go.uber.org/zap"
+)
+
+// runSandbox serves the simulated Extole and HubSpot APIs that `make run` points the bridge at when no
+// real credentials are configured. They accept the tokens in EXTOLE_ACCESS_TOKEN / HUBSPOT_ACCESS_TOKEN
+// and show what they received under /_sandbox/.
+func runSandbox(ctx context.Context, cfg config.Config, log *zap.Logger, args []string) error {
+	fs := flag.NewFlagSet("sandbox", flag.ExitOnError)
+	extoleAddr := fs.String("extole-addr", "127.0.0.1:8091", "listen address of the simulated Extole API")
+	hubspotAddr := fs.String("hubspot-addr", "127.0.0.1:8092", "listen address of the simulated HubSpot API")
+	hubspotRate := fs.Int("hubspot-rate-per-10s", 100, "simulated HubSpot's rolling 10-second limit (Free/Starter: 100)")
+	extoleRate := fs.Int("extole-rate-per-minute", 100, "simulated Extole's per-minute limit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ext := sandbox.NewExtole(sandbox.ExtoleOptions{Token: cfg.ExtoleAccessToken.Reveal(), RateLimitPerMinute: *extoleRate})
+	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: cfg.HubSpotAccessToken.Reveal(), RatePer10s: *hubspotRate})
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP(ctx, log, "sandbox Extole", *extoleAddr, ext) })
+	g.Go(func() error { return serveHTTP(ctx, log, "sandbox HubSpot", *hubspotAddr, hs) })
+	return g.Wait()
+}

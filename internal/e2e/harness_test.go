@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/extole"
+	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/temporalx"
+	"github.com/hubspot-extole/bridge/internal/webhook"
+	"github.com/hubspot-extole/bridge/workflows"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+)
+
+// Every test gets its own namespace, so workers of one test never pick up another test's tasks (task
+// queue names are constants of the product). The dev server creates them, with our search attributes,
+// at launch.
+const namespaces = 16
+
+var (
+	serverOnce sync.Once
+	server     *testsuite.DevServer
+	serverErr  error
+	nextNS     atomic.Int32
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if server != nil {
+		_ = server.Stop()
+	}
+	os.Exit(code)
+}
+
+// cliPath finds the Temporal CLI: $TEMPORAL_CLI (set by the Makefile) or bin/temporal at the repo root.
+func cliPath() string {
+	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
+		return p
+	}
+	p, _ := filepath.Abs("../../bin/temporal")
+	return p
+}
+
+func searchAttributeValues() temporal.SearchAttributes {
+	var updates []temporal.SearchAttributeUpdate
+	for _, k := range workflows.SearchAttributes {
+		updates = append(updates, k.(temporal.SearchAttributeKeyKeyword).ValueSet(""))
+	}
+	return temporal.NewSearchAttributes(updates...)
+}
+
+// startDevServer starts a Temporal dev server from bin/temporal with our search attributes registered.
+func startDevServer(extraArgs ...string) (*testsuite.DevServer, error) {
+	path := cliPath()
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("temporal CLI not found at %s (run `make temporal-cli` or set TEMPORAL_CLI): %w", path, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:     path,
+		LogLevel:         "error",
+		SearchAttributes: searchAttributeValues(),
+		ExtraArgs:        extraArgs,
+		ClientOptions:    &client.Options{Logger: quietLogger{}},
+	})
+}
+
+// namespaceClient returns a client on a namespace no other test uses, on the shared dev server.
+func namespaceClient(t *testing.T) client.Client {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs the Temporal dev server")
+	}
+	serverOnce.Do(func() {
+		var args []string
+		for i := range namespaces {
+			args = append(args, "--namespace", fmt.Sprintf("e2e-%d", i))
+		}
+		server, serverErr = startDevServer(args...)
+	})
+	if serverErr != nil {
+		t.Fatalf("dev server: %v", serverErr)
+	}
+	n := int(nextNS.Add(1)) - 1
+	if n >= namespaces {
+		t.Fatalf("more than %d integration tests: raise `namespaces` in harness_test.go", namespaces)
+	}
+	c, err := client.NewClientFromExisting(server.Client(), client.Options{Namespace: fmt.Sprintf("e2e-%d", n), Logger: quietLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// stack is the whole system for one test.
+type stack struct {
+	T          *testing.T
+	Client     client.Client
+	Extole     *sandbox.Extole
+	ExtoleURL  string
+	WebhookURL string // base URL of the gin server
+	Log        *zap.Logger
+}
+
+type stackOptions struct {
+	ExtolePerMinute int // worker-side limit; default high so tests do not wait on it
+	Auth            webhook.HubSpotAuth
+}
+
+const extoleToken = "test-extole-token"
+
+func newStack(t *testing.T, o stackOptions) *stack {
+	t.Helper()
+	c := namespaceClient(t)
+	if o.ExtolePerMinute == 0 {
+		o.ExtolePerMinute = 60_000
+	}
+	s := &stack{T: t, Client: c, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
+
+	s.Extole = sandbox.NewExtole(sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: -1})
+	extoleSrv := httptest.NewServer(s.Extole)
+	t.Cleanup(extoleSrv.Close)
+	s.ExtoleURL = extoleSrv.URL
+
+	acts := temporalx.Activities{
+		Extole: &activities.Extole{Client: extole.New(extoleSrv.URL, extoleToken, nil)},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, temporalx.Limits{ExtolePerMinute: o.ExtolePerMinute})) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("workers: %v", err)
+		}
+	})
+
+	router := webhook.NewRouter(webhook.Deps{Temporal: c, Log: s.Log, HubSpot: o.Auth})
+	web := httptest.NewServer(router)
+	t.Cleanup(web.Close)
+	s.WebhookURL = web.URL
+	return s
+}
+
+// waitResult waits for a workflow to close and returns its error (nil when it completed).
+func (s *stack) waitResult(workflowID string, out any) error {
+	s.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return s.Client.GetWorkflow(ctx, workflowID, "").Get(ctx, out)
+}
+
+func (s *stack) describe(workflowID string) *workflowservice.DescribeWorkflowExecutionResponse {
+	s.T.Helper()
+	d, err := s.Client.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	return d
+}
+
+// post sends a JSON body to the webhook server and decodes the JSON answer.
+func (s *stack) post(path string, body string, header http.Header) (int, map[string]any, http.Header) {
+	s.T.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.WebhookURL+path, strings.NewReader(body))
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.T.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out, res.Header
+}
+
+// quietLogger drops the SDK's own logs; the tests assert on behaviour, and the race detector output
+// stays readable.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

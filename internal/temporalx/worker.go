@@ -1,0 +1,80 @@
+package temporalx
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/config"
+	"github.com/hubspot-extole/bridge/internal/extole"
+	"github.com/hubspot-extole/bridge/workflows"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+)
+
+// Activities are the activity structs a worker hosts, each holding its API client.
+type Activities struct {
+	Extole *activities.Extole
+}
+
+// NewActivities builds the activity structs and their API clients from the configuration.
+func NewActivities(cfg config.Config) Activities {
+	return Activities{
+		Extole: &activities.Extole{Client: extole.New(cfg.ExtoleBaseURL, cfg.ExtoleAccessToken.Reveal(), nil)},
+	}
+}
+
+// LimitsFrom reads the rate limits from the configuration.
+func LimitsFrom(cfg config.Config) Limits {
+	return Limits{ExtolePerMinute: cfg.ExtoleRatePerMin}
+}
+
+// Limits are the external APIs' rate limits, enforced by the Temporal server per task queue.
+type Limits struct {
+	ExtolePerMinute int
+}
+
+// rateHeadroom keeps the dispatch rate a little under the API's limit: the server's token bucket allows
+// a burst of up to one second's worth on top of the steady rate, and that burst must not tip a
+// correctly configured deployment into 429s.
+const rateHeadroom = 0.9
+
+// NewWorkers builds the bridge's workers: one for workflows and one per external API, each API worker on
+// its own task queue with TaskQueueActivitiesPerSecond set, which the server enforces across every
+// worker process polling that queue.
+func NewWorkers(c client.Client, acts Activities, lim Limits) []worker.Worker {
+	wf := worker.New(c, workflows.TaskQueue, worker.Options{})
+	workflows.Register(wf)
+
+	ext := worker.New(c, workflows.ExtoleTaskQueue, worker.Options{
+		TaskQueueActivitiesPerSecond:       float64(lim.ExtolePerMinute) / 60 * rateHeadroom,
+		MaxConcurrentActivityExecutionSize: 20,
+	})
+	ext.RegisterActivity(acts.Extole)
+
+	return []worker.Worker{wf, ext}
+}
+
+// Run starts the workers and blocks until ctx is done, then stops them gracefully (in-flight activities
+// get WorkerStopTimeout to finish; unfinished ones are retried by another worker).
+func Run(ctx context.Context, ws []worker.Worker) error {
+	var started []worker.Worker
+	stopAll := func() {
+		for _, w := range started {
+			w.Stop()
+		}
+	}
+	for _, w := range ws {
+		if err := w.Start(); err != nil {
+			stopAll()
+			return err
+		}
+		started = append(started, w)
+	}
+	<-ctx.Done()
+	stopAll()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil
+	}
+	return ctx.Err()
+}

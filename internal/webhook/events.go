@@ -1,0 +1,181 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/mail"
+	"strings"
+	"unicode"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hubspot-extole/bridge/workflows"
+	"go.uber.org/zap"
+)
+
+// maxConversionIDLen is Extole's limit on partner_conversion_id, its de-duplication key
+// (reference extole.md §1.6).
+const maxConversionIDLen = 38
+
+// maxEventNameLen bounds event_name; it becomes part of the workflow ID.
+const maxEventNameLen = 100
+
+// hubspotEvent accepts exactly the body a HubSpot workflow's "Send a webhook" action sends to Extole's
+// /v5/events, so a user only changes the URL.
+func (s *server) hubspotEvent(c *gin.Context) {
+	body, ok := readBody(c)
+	if !ok {
+		return
+	}
+	if err := s.HubSpot.verify(c.Request, body); err != nil {
+		fail(c, http.StatusUnauthorized, "", err.Error())
+		return
+	}
+	if !isJSON(c.Request) {
+		fail(c, http.StatusUnsupportedMediaType, "", "Content-Type must be application/json")
+		return
+	}
+	in, ferr := parseEvent(body)
+	if ferr != nil {
+		fail(c, http.StatusBadRequest, ferr.field, ferr.msg)
+		return
+	}
+	if _, ok := in.Data["extole_app_type"]; !ok {
+		in.Data["extole_app_type"] = json.RawMessage(`"hubspot"`)
+	}
+
+	opts := workflows.EventStartOptions(in)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), startTimeout)
+	defer cancel()
+	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.EventWorkflow(in.EventName), in)
+	if err == nil {
+		s.Log.Info("event accepted", zap.String("workflow_id", opts.ID), zap.String("event_name", in.EventName))
+	}
+	s.answerStart(c, opts.ID, run, err)
+}
+
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// fieldError is a validation failure that names the offending field.
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func bad(field, format string, args ...any) *fieldError {
+	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+// parseEvent validates a body against Extole's rules, so that what we accept Extole will accept too and a
+// bad event is refused now, while the sender can still see why, instead of failing in a workflow later.
+func parseEvent(body []byte) (workflows.EventInput, *fieldError) {
+	var top map[string]json.RawMessage
+	if err := decodeStrict(body, &top); err != nil {
+		return workflows.EventInput{}, bad("body", "must be a JSON object: %v", err)
+	}
+	var in workflows.EventInput
+	if err := stringField(top, "event_name", &in.EventName); err != nil {
+		return in, err
+	}
+	switch {
+	case strings.TrimSpace(in.EventName) == "":
+		return in, bad("event_name", "is required")
+	case len(in.EventName) > maxEventNameLen:
+		return in, bad("event_name", "must be at most %d characters", maxEventNameLen)
+	case strings.ContainsAny(in.EventName, "/") || strings.IndexFunc(in.EventName, unicode.IsControl) >= 0:
+		return in, bad("event_name", "must not contain '/' or control characters")
+	}
+	if err := stringField(top, "event_time", &in.EventTime); err != nil {
+		return in, err
+	}
+	raw, ok := top["data"]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return in, bad("data", "is required")
+	}
+	if err := json.Unmarshal(raw, &in.Data); err != nil || in.Data == nil {
+		return in, bad("data", "must be a JSON object")
+	}
+
+	var pcid string
+	if v, ok := in.Data["partner_conversion_id"]; ok && !isStringOrNumber(v) {
+		return in, bad("data.partner_conversion_id", "must be a string or a number")
+	}
+	pcid = in.PartnerConversionID()
+	switch {
+	case strings.TrimSpace(pcid) == "":
+		return in, bad("data.partner_conversion_id", "is required (it is Extole's de-duplication key)")
+	case len(pcid) > maxConversionIDLen:
+		return in, bad("data.partner_conversion_id", "must be at most %d characters (Extole's limit), got %d", maxConversionIDLen, len(pcid))
+	}
+
+	var email, userID string
+	if err := stringField(in.Data, "email", &email); err != nil {
+		return in, withPrefix(err)
+	}
+	if v, ok := in.Data["partner_user_id"]; ok && !isStringOrNumber(v) {
+		return in, bad("data.partner_user_id", "must be a string or a number")
+	}
+	userID = strings.TrimSpace(in.PartnerUserID())
+	switch {
+	case strings.TrimSpace(email) != "":
+		if !ValidEmail(email) {
+			return in, bad("data.email", "%q is not a well-formed email address", email)
+		}
+	case userID == "":
+		return in, bad("data.email", "is required unless data.partner_user_id is given")
+	}
+	return in, nil
+}
+
+// ValidEmail accepts a bare address (no display name) with a dotted domain, which is what both HubSpot
+// and Extole accept as an identity.
+func ValidEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != strings.TrimSpace(s) || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(a.Address, '@')
+	return at > 0 && strings.Contains(a.Address[at+1:], ".") && !strings.HasSuffix(a.Address, ".")
+}
+
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// stringField reads an optional string member; a present non-string value is an error.
+func stringField(m map[string]json.RawMessage, key string, dst *string) *fieldError {
+	raw, ok := m[key]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return bad(key, "must be a string")
+	}
+	return nil
+}
+
+func withPrefix(e *fieldError) *fieldError { return &fieldError{field: "data." + e.field, msg: e.msg} }
+
+func isStringOrNumber(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return false
+	}
+	if t[0] == '"' {
+		return true
+	}
+	var n json.Number
+	return json.Unmarshal(t, &n) == nil
+}

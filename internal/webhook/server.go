@@ -1,0 +1,151 @@
+// Package webhook is the gin server that receives HubSpot's and Extole's webhooks. Every request follows
+// one path: body limit → authenticate → parse and validate → durable workflow start → answer. A 2xx
+// means a workflow durably holds the event; anything we did not durably start answers 5xx so the sender
+// retries.
+package webhook
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hubspot-extole/bridge/internal/config"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+)
+
+// MaxBodyBytes bounds a webhook body. HubSpot's and Extole's bodies are a few kilobytes; Temporal refuses
+// payloads over 2 MB anyway.
+const MaxBodyBytes = 1 << 20
+
+// startTimeout bounds a workflow start so the sender gets a 503 well inside its own timeout (HubSpot
+// workflow webhooks wait 30 s) when Temporal is unreachable, instead of timing out and guessing.
+const startTimeout = 10 * time.Second
+
+// retryAfterSeconds is the Retry-After sent with a 503. HubSpot retries 5xx on its own schedule anyway;
+// other senders may honour it.
+const retryAfterSeconds = "30"
+
+// Deps is what the server needs. Temporal may be a lazy client: the server starts without Temporal.
+type Deps struct {
+	Temporal client.Client
+	Log      *zap.Logger
+	HubSpot  HubSpotAuth
+}
+
+// NewRouter returns the HTTP handler with every route.
+func NewRouter(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery(), accessLog(d.Log))
+	s := &server{Deps: d}
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.ready)
+	r.POST("/webhooks/hubspot/events", s.hubspotEvent)
+	r.NoRoute(func(c *gin.Context) {
+		fail(c, http.StatusNotFound, "", "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+	return r
+}
+
+type server struct {
+	Deps
+}
+
+// ready reports whether Temporal answers: without it no webhook can be accepted.
+func (s *server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		c.Header("Retry-After", retryAfterSeconds)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "temporal: " + err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// accessLog logs one line per request. It logs the path only, never the query string: HubSpot's
+// "API key" authentication may carry the secret as a query parameter.
+func accessLog(z *zap.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		z.Info("http request",
+			zap.String("method", c.Request.Method),
+			zap.String("path", c.Request.URL.Path),
+			zap.Int("status", c.Writer.Status()),
+			zap.Duration("duration", time.Since(start)),
+			zap.String("remote", c.ClientIP()),
+		)
+	}
+}
+
+// readBody reads the raw body (signatures are computed over the exact bytes) within MaxBodyBytes.
+func readBody(c *gin.Context) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(c, http.StatusRequestEntityTooLarge, "", "body larger than 1 MiB")
+			return nil, false
+		}
+		fail(c, http.StatusBadRequest, "", "could not read body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// fail answers with the error contract: {"error": "<what is wrong, naming the field>", "field": …}.
+func fail(c *gin.Context, status int, field, msg string) {
+	body := gin.H{"error": msg}
+	if field != "" {
+		body["error"] = field + ": " + msg
+		body["field"] = field
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+// answerStart turns a workflow start into the answer the sender needs: 202 started, 200 duplicate (the
+// event is already held by a running or completed workflow: tell the sender to stop retrying), 5xx
+// otherwise so the sender retries. It never touches run when err is non-nil.
+func (s *server) answerStart(c *gin.Context, workflowID string, run client.WorkflowRun, err error) {
+	var dup *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case err == nil:
+		c.JSON(http.StatusAccepted, gin.H{"status": "accepted", "workflow_id": run.GetID(), "run_id": run.GetRunID()})
+	case errors.As(err, &dup):
+		c.JSON(http.StatusOK, gin.H{"status": "duplicate", "workflow_id": workflowID, "run_id": dup.RunId})
+	case isInvalidArgument(err):
+		// The server refused the start itself (e.g. a search attribute is not registered): a deployment
+		// problem, not the sender's. 500 so the sender retries once it is fixed.
+		s.Log.Error("temporal refused workflow start", zap.String("workflow_id", workflowID), zap.Error(err))
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "temporal refused the workflow start: " + err.Error()})
+	default:
+		s.Log.Warn("temporal unavailable, asking sender to retry", zap.String("workflow_id", workflowID), zap.Error(err))
+		c.Header("Retry-After", retryAfterSeconds)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporal unavailable, retry later"})
+	}
+}
+
+func isInvalidArgument(err error) bool {
+	var ia *serviceerror.InvalidArgument
+	return errors.As(err, &ia)
+}
+
+// DepsFrom wires the server from the configuration.
+func DepsFrom(cfg config.Config, c client.Client, log *zap.Logger) Deps {
+	return Deps{
+		Temporal: c,
+		Log:      log,
+		HubSpot: HubSpotAuth{
+			APIKey:        cfg.HubSpotAPIKey.Reveal(),
+			APIKeyName:    cfg.HubSpotAPIKeyName,
+			ClientSecret:  cfg.HubSpotClientSecret.Reveal(),
+			PublicBaseURL: cfg.PublicBaseURL,
+		},
+	}
+}

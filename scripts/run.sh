@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on this machine. Starts the Temporal dev server (persistent, with the Web
+# UI and our search attributes), the simulated APIs for whichever of Extole/HubSpot has no token, the
+# worker and the webhook server. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+
+TEMPORAL=bin/temporal
+TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
+export HTTP_ADDR=${HTTP_ADDR:-:8080}
+export LOG_FORMAT=${LOG_FORMAT:-console}
+HTTP_PORT=${HTTP_ADDR##*:}
+mkdir -p .temporal
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping..."
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+wait_for() { # name, command...
+  local name=$1; shift
+  for _ in $(seq 1 150); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  echo "$name did not come up; see the logs above and .temporal/server.log" >&2
+  exit 1
+}
+
+sa_flags=()
+for sa in ${SEARCH_ATTRIBUTES:-}; do sa_flags+=(--search-attribute "$sa"); done
+echo "Starting the Temporal dev server (gRPC :$TEMPORAL_PORT, Web UI :$TEMPORAL_UI_PORT, data in .temporal/dev.db)..."
+"$TEMPORAL" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+  --db-filename .temporal/dev.db "${sa_flags[@]}" --log-level warn >.temporal/server.log 2>&1 &
+pids+=($!)
+wait_for "Temporal" "$TEMPORAL" operator cluster health --address "$TEMPORAL_ADDRESS"
+
+sandboxed=()
+if [ -z "${EXTOLE_ACCESS_TOKEN:-}" ]; then
+  export EXTOLE_ACCESS_TOKEN=sandbox-extole-token EXTOLE_BASE_URL=http://127.0.0.1:8091
+  sandboxed+=(Extole)
+fi
+if [ -z "${HUBSPOT_ACCESS_TOKEN:-}" ]; then
+  export HUBSPOT_ACCESS_TOKEN=sandbox-hubspot-token HUBSPOT_BASE_URL=http://127.0.0.1:8092
+  sandboxed+=(HubSpot)
+fi
+if [ ${#sandboxed[@]} -gt 0 ]; then
+  export SANDBOX=true
+  echo "No credentials for ${sandboxed[*]}: starting the sandbox (simulated APIs on loopback)..."
+  bin/starter sandbox &
+  pids+=($!)
+fi
+
+bin/worker &
+pids+=($!)
+bin/starter serve &
+pids+=($!)
+wait_for "the webhook server" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
+
+key_header=""
+if [ -n "${HUBSPOT_WEBHOOK_API_KEY:-}" ]; then
+  key_header=" -H '${HUBSPOT_WEBHOOK_API_KEY_NAME:-X-API-Key}: \$HUBSPOT_WEBHOOK_API_KEY'"
+fi
+cat <<MSG
+
+================================================================================
+ HubSpot ⇄ Extole bridge is running.
+
+ Temporal Web UI : http://localhost:$TEMPORAL_UI_PORT
+ Webhook (HubSpot): http://localhost:$HTTP_PORT/webhooks/hubspot/events
+MSG
+if [[ " ${sandboxed[*]} " == *" Extole "* ]]; then
+  echo " Sandbox Extole  : http://127.0.0.1:8091/_sandbox/events   (what Extole received)"
+fi
+if [[ " ${sandboxed[*]} " == *" HubSpot "* ]]; then
+  echo " Sandbox HubSpot : http://127.0.0.1:8092/_sandbox/contacts (what HubSpot holds)"
+fi
+cat <<MSG
+
+ Try it (a referred signup, as a HubSpot workflow webhook sends it):
+
+   curl -sS -X POST http://localhost:$HTTP_PORT/webhooks/hubspot/events$key_header \\
+     -H 'Content-Type: application/json' \\
+     -d '{"event_name":"signed_up","data":{"email":"jane@example.com","advocate_code":"alex01","first_name":"Jane","last_name":"Doe","event_date":"2026-11-26T10:00:00Z","partner_conversion_id":"pc-$(date +%s)","company":"Example Co","extole_app_type":"hubspot"}}'
+
+ Ctrl-C stops everything.
+================================================================================
+MSG
+wait -n "${pids[@]}"
+echo "A process exited; shutting down." >&2

@@ -1,0 +1,10 @@
+package workflows
+
+import "go.temporal.io/sdk/worker"
+
+// Register registers every workflow on a worker or a replayer.
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflow(ReferralSignup)
+	r.RegisterWorkflow(DealConverted)
+	r.RegisterWorkflow(ForwardEvent)
+}
