@@ -7,4 +7,6 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(ReferralSignup)
 	r.RegisterWorkflow(DealConverted)
 	r.RegisterWorkflow(ForwardEvent)
+	r.RegisterWorkflow(ShareLinkSync)
+	r.RegisterWorkflow(SetupHubSpot)
 }

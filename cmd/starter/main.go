@@ -1,7 +1,8 @@
 // Command starter is the bridge's front door and operator tool:
 //
-//	starter serve     run the webhook server (HubSpot and Extole webhooks → workflows)
-//	starter sandbox   run the simulated HubSpot and Extole APIs on loopback (for `make run` and demos)
+//	starter serve           run the webhook server (HubSpot and Extole webhooks → workflows)
+//	starter setup hubspot   create the HubSpot contact properties the bridge writes
+//	starter sandbox         run the simulated HubSpot and Extole APIs on loopback (for `make run` and demos)
 //
 // Configuration comes from the environment (README.md).
 package main
@@ -25,8 +26,9 @@ import (
 const usage = `usage: starter <command> [flags]
 
 commands:
-  serve     run the webhook server
-  sandbox   run the simulated HubSpot and Extole APIs
+  serve           run the webhook server
+  setup hubspot   create the HubSpot contact properties the bridge writes (idempotent)
+  sandbox         run the simulated HubSpot and Extole APIs
 `
 
 func main() {
@@ -42,6 +44,8 @@ func main() {
 	switch cmd {
 	case "serve":
 		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return serve(ctx, cfg, log) })
+	case "setup":
+		err = withEnv(func(cfg config.Config, _ *zap.Logger) error { return setup(ctx, cfg, args) })
 	case "sandbox":
 		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return runSandbox(ctx, cfg, log, args) })
 	case "help", "-h", "--help":

@@ -12,6 +12,7 @@ import (
 	"github.com/hubspot-extole/bridge/internal/config"
 	"github.com/hubspot-extole/bridge/internal/logging"
 	"github.com/hubspot-extole/bridge/internal/temporalx"
+	"github.com/hubspot-extole/bridge/workflows"
 	"go.uber.org/zap"
 )
 
@@ -46,6 +47,13 @@ func run() error {
 	}
 	if len(added) > 0 {
 		log.Info("registered search attributes", zap.Strings("names", added), zap.String("namespace", namespace))
+	}
+	// Create the bridge's HubSpot properties where missing, through Temporal so it is rate limited and
+	// retried; the worker does not wait for it.
+	if run, err := c.ExecuteWorkflow(ctx, workflows.SetupHubSpotStartOptions(), workflows.SetupHubSpot); err != nil {
+		log.Warn("could not start the HubSpot property setup", zap.Error(err))
+	} else {
+		log.Info("HubSpot property setup started", zap.String("workflow_id", run.GetID()), zap.String("run_id", run.GetRunID()))
 	}
 	log.Info("worker starting", zap.String("namespace", namespace), zap.Int("extole_per_minute", cfg.ExtoleRatePerMin))
 	return temporalx.Run(ctx, temporalx.NewWorkers(c, temporalx.NewActivities(cfg), temporalx.LimitsFrom(cfg)))

@@ -39,6 +39,7 @@ func TestSignedUpReachesExtoleWithEveryDataKey(t *testing.T) {
 
 	var out workflows.EventResult
 	require.NoError(t, s.waitResult(wfID, &out))
+	s.recordHistory(wfID, "referral_signup")
 
 	events := s.Extole.Events()
 	require.Len(t, events, 1)
@@ -73,10 +74,10 @@ func TestSignedUpReachesExtoleWithEveryDataKey(t *testing.T) {
 func TestRoutingAddsAppTypeAndForwardsOtherEvents(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	cases := []struct {
-		body, wfType, event string
+		body, wfType, history string
 	}{
-		{`{"event_name":"converted","data":{"email":"deal@example.com","partner_conversion_id":"deal-42","product":"Pro plan","amount":"1500.00"}}`, "DealConverted", "converted"},
-		{`{"event_name":"lead_created","data":{"partner_user_id":"u-7","partner_conversion_id":7001}}`, "ForwardEvent", "lead_created"},
+		{`{"event_name":"converted","data":{"email":"deal@example.com","partner_conversion_id":"deal-42","product":"Pro plan","amount":"1500.00"}}`, "DealConverted", "deal_converted"},
+		{`{"event_name":"lead_created","data":{"partner_user_id":"u-7","partner_conversion_id":7001}}`, "ForwardEvent", "forward_event"},
 	}
 	for _, tc := range cases {
 		status, res, _ := s.post(eventsPath, tc.body, nil)
@@ -84,6 +85,7 @@ func TestRoutingAddsAppTypeAndForwardsOtherEvents(t *testing.T) {
 		wfID := res["workflow_id"].(string)
 		require.NoError(t, s.waitResult(wfID, nil))
 		assert.Equal(t, tc.wfType, s.describe(wfID).GetWorkflowExecutionInfo().GetType().GetName())
+		s.recordHistory(wfID, tc.history)
 	}
 	events := s.Extole.Events()
 	require.Len(t, events, 2)
@@ -131,6 +133,7 @@ func TestExtoleOutageIsRetriedAndDeliveredOnce(t *testing.T) {
 	status, res, _ := s.post(eventsPath, signedUpBody("pc-outage-1"), nil)
 	require.Equal(t, http.StatusAccepted, status, "%v", res)
 	require.NoError(t, s.waitResult(res["workflow_id"].(string), nil))
+	s.recordHistory(res["workflow_id"].(string), "referral_signup_retried")
 	assert.Len(t, s.Extole.Events(), 1)
 	var got []int
 	for _, r := range s.Extole.Requests() {
@@ -177,6 +180,7 @@ func TestExtoleRejectionFailsWorkflowWithExtolesMessage(t *testing.T) {
 	assert.Contains(t, appErr.Error(), "invalid_event_time_format")
 	assert.Contains(t, appErr.Error(), "Invalid event time format")
 	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_FAILED, s.describe(wfID).GetWorkflowExecutionInfo().GetStatus())
+	s.recordHistory(wfID, "referral_signup_rejected")
 	assert.Len(t, s.Extole.Requests(), 1, "a permanent rejection is not retried")
 	assert.Empty(t, s.Extole.Events())
 

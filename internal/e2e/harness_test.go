@@ -145,7 +145,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, temporalx.Limits{ExtolePerMinute: o.ExtolePerMinute})) }()
+	go func() {
+		done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, temporalx.Limits{ExtolePerMinute: o.ExtolePerMinute}))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/config"
 	"github.com/hubspot-extole/bridge/internal/extole"
+	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/workflows"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -14,24 +15,27 @@ import (
 
 // Activities are the activity structs a worker hosts, each holding its API client.
 type Activities struct {
-	Extole *activities.Extole
+	Extole  *activities.Extole
+	HubSpot *activities.HubSpot
 }
 
 // NewActivities builds the activity structs and their API clients from the configuration.
 func NewActivities(cfg config.Config) Activities {
 	return Activities{
-		Extole: &activities.Extole{Client: extole.New(cfg.ExtoleBaseURL, cfg.ExtoleAccessToken.Reveal(), nil)},
+		Extole:  &activities.Extole{Client: extole.New(cfg.ExtoleBaseURL, cfg.ExtoleAccessToken.Reveal(), nil)},
+		HubSpot: &activities.HubSpot{Client: hubspot.New(cfg.HubSpotBaseURL, cfg.HubSpotAccessToken.Reveal(), nil)},
 	}
 }
 
 // LimitsFrom reads the rate limits from the configuration.
 func LimitsFrom(cfg config.Config) Limits {
-	return Limits{ExtolePerMinute: cfg.ExtoleRatePerMin}
+	return Limits{ExtolePerMinute: cfg.ExtoleRatePerMin, HubSpotPer10s: cfg.HubSpotRatePer10s}
 }
 
 // Limits are the external APIs' rate limits, enforced by the Temporal server per task queue.
 type Limits struct {
 	ExtolePerMinute int
+	HubSpotPer10s   int
 }
 
 // rateHeadroom keeps the dispatch rate a little under the API's limit: the server's token bucket allows
@@ -52,7 +56,13 @@ func NewWorkers(c client.Client, acts Activities, lim Limits) []worker.Worker {
 	})
 	ext.RegisterActivity(acts.Extole)
 
-	return []worker.Worker{wf, ext}
+	hs := worker.New(c, workflows.HubSpotTaskQueue, worker.Options{
+		TaskQueueActivitiesPerSecond:       float64(lim.HubSpotPer10s) / 10 * rateHeadroom,
+		MaxConcurrentActivityExecutionSize: 20,
+	})
+	hs.RegisterActivity(acts.HubSpot)
+
+	return []worker.Worker{wf, ext, hs}
 }
 
 // Run starts the workers and blocks until ctx is done, then stops them gracefully (in-flight activities

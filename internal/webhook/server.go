@@ -35,6 +35,7 @@ type Deps struct {
 	Temporal client.Client
 	Log      *zap.Logger
 	HubSpot  HubSpotAuth
+	Extole   ExtoleAuth
 }
 
 // NewRouter returns the HTTP handler with every route.
@@ -46,6 +47,7 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
 	r.POST("/webhooks/hubspot/events", s.hubspotEvent)
+	r.POST("/webhooks/extole/share-links", s.extoleShareLink)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "", "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
 	})
@@ -146,6 +148,11 @@ func DepsFrom(cfg config.Config, c client.Client, log *zap.Logger) Deps {
 			APIKeyName:    cfg.HubSpotAPIKeyName,
 			ClientSecret:  cfg.HubSpotClientSecret.Reveal(),
 			PublicBaseURL: cfg.PublicBaseURL,
+		},
+		Extole: ExtoleAuth{
+			Token:      cfg.ExtoleWebhookToken.Reveal(),
+			SigningKey: cfg.ExtoleSigningKey.Reveal(),
+			Sandbox:    cfg.Sandbox,
 		},
 	}
 }

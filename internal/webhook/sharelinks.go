@@ -1,0 +1,242 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hubspot-extole/bridge/workflows"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+)
+
+// ExtoleAuth authenticates Extole's outbound webhooks. A client key of algorithm "Password" makes Extole
+// send `Authorization: Bearer <key>`; an HS256 key adds X-Extole-Signature, the lowercase hex HMAC-SHA256
+// of the raw body (reference extole.md §4).
+type ExtoleAuth struct {
+	Token      string // EXTOLE_WEBHOOK_TOKEN
+	SigningKey string // EXTOLE_WEBHOOK_SIGNING_KEY; "" = no signature required
+	Sandbox    bool   // with no token configured, accept unauthenticated requests (local development only)
+}
+
+func (a ExtoleAuth) verify(r *http.Request, body []byte) error {
+	if a.Token == "" && !a.Sandbox {
+		return errors.New("share-link webhook is not configured: set EXTOLE_WEBHOOK_TOKEN")
+	}
+	if a.Token != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.Token)) != 1 {
+			return errors.New("missing or invalid bearer token")
+		}
+	}
+	if a.SigningKey != "" {
+		m := hmac.New(sha256.New, []byte(a.SigningKey))
+		m.Write(body)
+		want := hex.EncodeToString(m.Sum(nil))
+		got := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Extole-Signature")))
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			return errors.New("missing or invalid X-Extole-Signature")
+		}
+	}
+	return nil
+}
+
+// envelopeKeys are the flat body's metadata, not contact properties ("Share Link Created" template,
+// reference extole.md §4).
+var envelopeKeys = []string{"event", "event_name", "timestamp", "event_time", "type", "event_id"}
+
+var shareCodeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{4,50}$`)
+
+// maxPropertyLen bounds one property value; HubSpot's single-line text holds far less than a webhook body.
+const maxPropertyLen = 65536
+
+// extoleShareLink accepts exactly the body Extole's generic webhook posts to HubSpot's create-contact
+// endpoint ({"properties": {...}}) and the flat body of Extole's "Share Link Created" templates.
+func (s *server) extoleShareLink(c *gin.Context) {
+	body, ok := readBody(c)
+	if !ok {
+		return
+	}
+	if err := s.Extole.verify(c.Request, body); err != nil {
+		fail(c, http.StatusUnauthorized, "", err.Error())
+		return
+	}
+	if !isJSON(c.Request) {
+		fail(c, http.StatusUnsupportedMediaType, "", "Content-Type must be application/json")
+		return
+	}
+	link, ferr := parseShareLink(body, time.Now().UTC())
+	if ferr != nil {
+		fail(c, http.StatusBadRequest, ferr.field, ferr.msg)
+		return
+	}
+	s.submitShareLink(c, link)
+}
+
+// submitShareLink hands the link to the contact's ShareLinkSync. It first tries update-with-start, which
+// answers exactly (accepted, duplicate, superseded) but needs a worker to answer. If no answer comes in
+// time it falls back to signal-with-start, which the server records durably without a worker: the link is
+// then safe and the workflow de-duplicates it when it runs. Only when both fail does Extole get a 503.
+func (s *server) submitShareLink(c *gin.Context, link workflows.ShareLink) {
+	opts := workflows.ShareLinkStartOptions(link.Email)
+	state := workflows.ShareLinkState{Email: link.Email}
+
+	ctx, cancel := context.WithTimeout(c.Request.Context(), updateTimeout)
+	defer cancel()
+	op := s.Temporal.NewWithStartWorkflowOperation(opts, workflows.ShareLinkSync, state)
+	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   workflows.ShareLinkUpdate,
+			Args:         []any{link},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	var ack workflows.ShareLinkAck
+	if err == nil {
+		err = h.Get(ctx, &ack)
+	}
+	if err == nil {
+		status := http.StatusOK
+		if ack.Status == workflows.LinkAccepted {
+			status = http.StatusAccepted
+		}
+		c.JSON(status, gin.H{"status": ack.Status, "workflow_id": opts.ID, "run_id": h.RunID()})
+		return
+	}
+	if isInvalidArgument(err) {
+		s.answerStart(c, opts.ID, nil, err)
+		return
+	}
+	s.Log.Warn("update-with-start got no answer; recording the link by signal", zap.String("workflow_id", opts.ID), zap.Error(err))
+	ctx2, cancel2 := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel2()
+	run, err := s.Temporal.SignalWithStartWorkflow(ctx2, opts.ID, workflows.ShareLinkSignal, link, opts, workflows.ShareLinkSync, state)
+	s.answerStart(c, opts.ID, run, err)
+}
+
+// updateTimeout bounds the exact answer; a busy or absent worker falls back to the durable signal.
+const updateTimeout = 5 * time.Second
+
+// parseShareLink validates the body and builds the link. Property values must be strings (HubSpot's
+// property values are); numbers and booleans are taken as their JSON text.
+func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldError) {
+	var top map[string]json.RawMessage
+	if err := decodeStrict(body, &top); err != nil {
+		return workflows.ShareLink{}, bad("body", "must be a JSON object: %v", err)
+	}
+	fields, prefix := top, ""
+	if raw, ok := top["properties"]; ok {
+		fields, prefix = nil, "properties."
+		if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+			return workflows.ShareLink{}, bad("properties", "must be a JSON object")
+		}
+	}
+	props := map[string]string{}
+	for k, raw := range fields {
+		if prefix == "" && slices.Contains(envelopeKeys, k) {
+			continue
+		}
+		v, ok := scalarText(raw)
+		if !ok {
+			return workflows.ShareLink{}, bad(prefix+k, "must be a string, number or boolean")
+		}
+		if v == "" {
+			continue // an empty value would clear the property in HubSpot; Extole sends one for unset fields
+		}
+		if len(v) > maxPropertyLen {
+			return workflows.ShareLink{}, bad(prefix+k, "is longer than %d bytes", maxPropertyLen)
+		}
+		props[k] = v
+	}
+
+	email := strings.TrimSpace(props["email"])
+	delete(props, "email")
+	switch {
+	case email == "":
+		return workflows.ShareLink{}, bad(prefix+"email", "is required")
+	case !ValidEmail(email):
+		return workflows.ShareLink{}, bad(prefix+"email", "%q is not a well-formed email address", email)
+	}
+	shareLink, err := normalizeShareLink(props["share_link"])
+	if err != nil {
+		return workflows.ShareLink{}, bad(prefix+"share_link", "%v", err)
+	}
+	props["share_link"] = shareLink
+	if code, ok := props["share_code"]; ok && !shareCodeRe.MatchString(code) {
+		return workflows.ShareLink{}, bad(prefix+"share_code", "must be 4–50 letters, digits, '-' or '_' (Extole's rule), got %q", code)
+	}
+
+	at := now
+	for _, k := range []string{"timestamp", "event_time"} {
+		if v, ok := scalarText(top[k]); ok && v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return workflows.ShareLink{}, bad(k, "must be an RFC 3339 time, got %q", v)
+			}
+			at = t.UTC()
+			break
+		}
+	}
+	return workflows.ShareLink{Email: email, Properties: props, At: at, Key: linkKey(email, props)}, nil
+}
+
+// normalizeShareLink accepts Extole's scheme-less links ("share.example.com/jane12") and stores them with
+// https://, so the link in a HubSpot email is clickable.
+func normalizeShareLink(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", errors.New("is required")
+	}
+	if !strings.Contains(v, "://") {
+		v = "https://" + v
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(v, " \t\n") || !strings.Contains(u.Hostname(), ".") {
+		return "", errors.New("must be a URL like https://refer.example.com/jane12")
+	}
+	return v, nil
+}
+
+// linkKey identifies a delivery's content for de-duplication: the same link with the same properties is
+// the same key, whenever it arrives.
+func linkKey(email string, props map[string]string) string {
+	h := sha256.New()
+	h.Write([]byte(workflows.NormalizeEmail(email)))
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write([]byte(props[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+func scalarText(raw json.RawMessage) (string, bool) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return "", true
+	}
+	switch t[0] {
+	case '"':
+		var s string
+		return s, json.Unmarshal(t, &s) == nil
+	case '{', '[':
+		return "", false
+	default:
+		return string(t), true // number or boolean literal
+	}
+}
