@@ -101,7 +101,9 @@ func ShareLinkSync(ctx workflow.Context, st ShareLinkState) (AppliedLink, error)
 		return AppliedLink{}, err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ShareLinkUpdate,
-		func(_ workflow.Context, l ShareLink) (ShareLinkAck, error) { return ShareLinkAck{Status: r.accept(l)}, nil },
+		func(_ workflow.Context, l ShareLink) (ShareLinkAck, error) {
+			return ShareLinkAck{Status: r.accept(l)}, nil
+		},
 		workflow.UpdateHandlerOptions{Validator: r.validate},
 	); err != nil {
 		return AppliedLink{}, err

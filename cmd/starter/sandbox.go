@@ -6,8 +6,8 @@ import (
 
 	"github.com/hubspot-extole/bridge/internal/config"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
-	"golang.org/x/sync/errgroup"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 )
 
 // runSandbox serves the simulated Extole and HubSpot APIs that `make run` points the bridge at when no

@@ -37,7 +37,7 @@ type Config struct {
 
 	ExtoleBaseURL      string `envconfig:"EXTOLE_BASE_URL" default:"https://api.extole.io"`
 	ExtoleAccessToken  Secret `envconfig:"EXTOLE_ACCESS_TOKEN"`
-	ExtoleRatePerMin   int    `envconfig:"EXTOLE_RATE_LIMIT_PER_MINUTE" default:"90"`
+	ExtoleRatePerMin   int    `envconfig:"EXTOLE_RATE_LIMIT_PER_MINUTE" default:"100"`
 	ExtoleWebhookToken Secret `envconfig:"EXTOLE_WEBHOOK_TOKEN"`
 	ExtoleSigningKey   Secret `envconfig:"EXTOLE_WEBHOOK_SIGNING_KEY"`
 	ExtoleShareLabel   string `envconfig:"EXTOLE_SHARE_LABEL" default:"refer-a-friend"`

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/extole"
+	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
 	"github.com/hubspot-extole/bridge/internal/temporalx"
 	"github.com/hubspot-extole/bridge/internal/webhook"
@@ -116,22 +117,47 @@ type stack struct {
 	Client     client.Client
 	Extole     *sandbox.Extole
 	ExtoleURL  string
+	HubSpot    *sandbox.HubSpot
+	HubSpotURL string
 	WebhookURL string // base URL of the gin server
 	Log        *zap.Logger
 }
 
 type stackOptions struct {
-	ExtolePerMinute int // worker-side limit; default high so tests do not wait on it
+	ExtolePerMinute int // worker-side limits; default high so tests do not wait on them
+	HubSpotPer10s   int
+	HubSpot         sandbox.HubSpotOptions // the simulated HubSpot's limits; default unlimited
 	Auth            webhook.HubSpotAuth
+	ExtoleAuth      webhook.ExtoleAuth // default: bearer extoleWebhookToken
 }
 
-const extoleToken = "test-extole-token"
+const (
+	extoleToken        = "test-extole-token"
+	hubspotToken       = "test-hubspot-token"
+	extoleWebhookToken = "test-extole-webhook-token"
+)
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	c := namespaceClient(t)
 	if o.ExtolePerMinute == 0 {
 		o.ExtolePerMinute = 60_000
+	}
+	if o.HubSpotPer10s == 0 {
+		o.HubSpotPer10s = 10_000
+	}
+	if o.HubSpot.RatePer10s == 0 {
+		o.HubSpot.RatePer10s = -1
+	}
+	if o.HubSpot.SearchPerSecond == 0 {
+		o.HubSpot.SearchPerSecond = -1
+	}
+	if o.HubSpot.DailyLimit == 0 {
+		o.HubSpot.DailyLimit = -1
+	}
+	o.HubSpot.Token = hubspotToken
+	if o.ExtoleAuth == (webhook.ExtoleAuth{}) {
+		o.ExtoleAuth.Token = extoleWebhookToken
 	}
 	s := &stack{T: t, Client: c, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
 
@@ -140,13 +166,19 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(extoleSrv.Close)
 	s.ExtoleURL = extoleSrv.URL
 
+	s.HubSpot = sandbox.NewHubSpot(o.HubSpot)
+	hubspotSrv := httptest.NewServer(s.HubSpot)
+	t.Cleanup(hubspotSrv.Close)
+	s.HubSpotURL = hubspotSrv.URL
+
 	acts := temporalx.Activities{
-		Extole: &activities.Extole{Client: extole.New(extoleSrv.URL, extoleToken, nil)},
+		Extole:  &activities.Extole{Client: extole.New(extoleSrv.URL, extoleToken, nil)},
+		HubSpot: &activities.HubSpot{Client: hubspot.New(hubspotSrv.URL, hubspotToken, nil)},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, temporalx.Limits{ExtolePerMinute: o.ExtolePerMinute}))
+		done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, temporalx.Limits{ExtolePerMinute: o.ExtolePerMinute, HubSpotPer10s: o.HubSpotPer10s}))
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -155,7 +187,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		}
 	})
 
-	router := webhook.NewRouter(webhook.Deps{Temporal: c, Log: s.Log, HubSpot: o.Auth})
+	router := webhook.NewRouter(webhook.Deps{Temporal: c, Log: s.Log, HubSpot: o.Auth, Extole: o.ExtoleAuth})
 	web := httptest.NewServer(router)
 	t.Cleanup(web.Close)
 	s.WebhookURL = web.URL
@@ -198,6 +230,18 @@ func (s *stack) post(path string, body string, header http.Header) (int, map[str
 	var out map[string]any
 	_ = json.NewDecoder(res.Body).Decode(&out)
 	return res.StatusCode, out, res.Header
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // quietLogger drops the SDK's own logs; the tests assert on behaviour, and the race detector output

@@ -54,9 +54,10 @@ func (a ExtoleAuth) verify(r *http.Request, body []byte) error {
 	return nil
 }
 
-// envelopeKeys are the flat body's metadata, not contact properties ("Share Link Created" template,
-// reference extole.md §4).
-var envelopeKeys = []string{"event", "event_name", "timestamp", "event_time", "type", "event_id"}
+// envelopeKeys are the flat body's metadata and Extole identities, not HubSpot contact properties
+// ("Share Link Created" template, reference extole.md §4). The nested {"properties": …} form is written
+// as sent: it was built for HubSpot's API, so its keys are HubSpot properties.
+var envelopeKeys = []string{"event", "event_name", "timestamp", "event_time", "type", "event_id", "partner_user_id", "person_id"}
 
 var shareCodeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{4,50}$`)
 

@@ -1,0 +1,101 @@
+package hubspot
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+const contactPropertiesPath = "/crm/v3/properties/contacts"
+
+// PropertyDef describes a custom contact text property. An empty Label defaults to Name.
+type PropertyDef struct {
+	Name        string
+	Label       string
+	Description string
+}
+
+// EnsureReport says what EnsureContactProperties did.
+type EnsureReport struct {
+	GroupCreated bool
+	Created      []string // property names created by this call
+	Existing     []string // property names that were already there
+}
+
+type propertyGroupCreate struct {
+	Name  string `json:"name"`
+	Label string `json:"label"`
+}
+
+type propertyCreate struct {
+	Name        string `json:"name"`
+	Label       string `json:"label"`
+	Description string `json:"description,omitempty"`
+	Type        string `json:"type"`
+	FieldType   string `json:"fieldType"`
+	GroupName   string `json:"groupName"`
+}
+
+// EnsureContactProperties makes sure the property group and one single-line text property per def exist
+// on contacts (§3). It is idempotent and safe to run concurrently with itself: each item is read first
+// (GET → 200 exists, 404 → POST), and a 409 on the POST means someone else created it in between, which
+// counts as existing. Existing properties are not modified. On error the report covers what was done.
+func (c *Client) EnsureContactProperties(ctx context.Context, group, groupLabel string, defs []PropertyDef) (EnsureReport, error) {
+	var rep EnsureReport
+	if group == "" {
+		return rep, invalidInput("EnsureContactProperties: empty group name")
+	}
+	for i, d := range defs {
+		if d.Name == "" {
+			return rep, invalidInput("EnsureContactProperties: property %d has no name", i)
+		}
+	}
+	if groupLabel == "" {
+		groupLabel = group
+	}
+
+	created, err := c.ensure(ctx, contactPropertiesPath+"/groups/"+url.PathEscape(group),
+		contactPropertiesPath+"/groups", propertyGroupCreate{Name: group, Label: groupLabel})
+	if err != nil {
+		return rep, err
+	}
+	rep.GroupCreated = created
+
+	for _, d := range defs {
+		label := d.Label
+		if label == "" {
+			label = d.Name
+		}
+		created, err := c.ensure(ctx, contactPropertiesPath+"/"+url.PathEscape(d.Name), contactPropertiesPath,
+			propertyCreate{Name: d.Name, Label: label, Description: d.Description, Type: "string", FieldType: "text", GroupName: group})
+		if err != nil {
+			return rep, err
+		}
+		if created {
+			rep.Created = append(rep.Created, d.Name)
+		} else {
+			rep.Existing = append(rep.Existing, d.Name)
+		}
+	}
+	return rep, nil
+}
+
+// ensure GETs getPath and, on 404, POSTs create to postPath. It reports whether this call created it.
+// The 409 body of an existing property is undocumented for v3 (§3), so only the status is looked at.
+func (c *Client) ensure(ctx context.Context, getPath, postPath string, create any) (bool, error) {
+	_, err := c.do(ctx, http.MethodGet, getPath, nil, nil, nil)
+	if err == nil {
+		return false, nil
+	}
+	if e, ok := AsError(err); !ok || e.Kind != KindNotFound {
+		return false, err
+	}
+	_, err = c.do(ctx, http.MethodPost, postPath, nil, create, nil)
+	if err == nil {
+		return true, nil
+	}
+	if e, ok := AsError(err); ok && e.Kind == KindConflict {
+		return false, nil
+	}
+	return false, err
+}

@@ -1,0 +1,1005 @@
+package sandbox
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ExtoleOptions configures a simulated Extole API.
+type ExtoleOptions struct {
+	Token              string           // accepted server token; "" = any non-empty token accepted
+	RateLimitPerMinute int              // 0 = 100 (Extole's documented limit); <0 = unlimited. Sliding 60 s window per token.
+	Now                func() time.Time // nil = time.Now
+	ShareBaseURL       string           // base of generated share links, default "https://refer.example.com/"
+	// Rand drives generated ids and the fault error rate. nil = a generator
+	// with a fixed seed, so runs are repeatable. It is only used under the
+	// fake's mutex; do not share it with other goroutines.
+	Rand *rand.Rand
+}
+
+// ExtoleEvent is an event the fake accepted (first submission of its
+// partner_conversion_id, or an event without one).
+type ExtoleEvent struct {
+	ID         string                     `json:"id"`
+	EventName  string                     `json:"event_name"`
+	Data       map[string]json.RawMessage `json:"data"`
+	ReceivedAt time.Time                  `json:"received_at"`
+}
+
+// ExtoleShareable is a share link/code owned by a person.
+type ExtoleShareable struct {
+	Code        string    `json:"code"`
+	Label       string    `json:"label"`
+	Key         string    `json:"key"`
+	Link        string    `json:"link"`
+	CreatedDate time.Time `json:"created_date"`
+}
+
+// ExtolePerson is a profile known to the fake, keyed by email.
+type ExtolePerson struct {
+	ID         string            `json:"id"`
+	Email      string            `json:"email"`
+	Shareables []ExtoleShareable `json:"shareables"`
+}
+
+// Extole simulates the parts of the Extole server API the bridge uses:
+// POST /v5/events (extole.md §1) and the persons/shareables endpoints used by a
+// share-link backfill (extole.md §3). It implements http.Handler and is safe
+// for concurrent use.
+//
+// Every API request passes these stages in order; the first that answers wins:
+//  1. faults (injected status or latency; nothing is applied);
+//  2. routing: unknown path → 404 method_not_found, wrong method → 405
+//     method_not_allowed. Extole runs on JAX-RS, which matches the resource
+//     before the access-token resolver runs, so these come before auth;
+//  3. auth (403 missing_access_token / access_denied, extole.md §1.2);
+//  4. rate limit (429 too_many_requests, extole.md §6);
+//  5. the endpoint itself.
+type Extole struct {
+	opts ExtoleOptions
+	now  func() time.Time
+
+	mu             sync.Mutex
+	rnd            *rand.Rand
+	faults         faultState
+	events         []ExtoleEvent
+	byConversionID map[string]string // partner_conversion_id → id of the first event
+	duplicates     int
+	persons        []*extolePerson // creation order
+	personByID     map[string]*extolePerson
+	personByEmail  map[string]*extolePerson // lower-cased email
+	codes          map[string]bool          // lower-cased share codes in use
+	ids            map[string]bool          // ids handed out, to keep them unique
+	seq            int
+	requests       []RequestRecord
+	admitted       map[string][]time.Time // token → arrival of admitted requests in the last minute
+}
+
+type extolePerson struct {
+	id, identityID, email string
+	version               int
+	shareables            []*extoleShareable
+}
+
+type extoleShareable struct {
+	code, key, label, link string
+	content                json.RawMessage
+	data                   map[string]json.RawMessage
+	created, updated       time.Time
+	seq                    int
+}
+
+// NewExtole returns a fake Extole with no events, persons or faults.
+func NewExtole(o ExtoleOptions) *Extole {
+	if o.RateLimitPerMinute == 0 {
+		o.RateLimitPerMinute = 100
+	}
+	if o.ShareBaseURL == "" {
+		o.ShareBaseURL = "https://refer.example.com/"
+	}
+	e := &Extole{opts: o, now: o.Now, rnd: newRand(o.Rand, 0xe7013)}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	e.resetLocked()
+	return e
+}
+
+// Reset drops all state: events, duplicates count, persons, shareables, the
+// request log, rate-limit windows and faults. Options are kept.
+func (e *Extole) Reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.resetLocked()
+}
+
+func (e *Extole) resetLocked() {
+	e.faults.set(Faults{})
+	e.events = nil
+	e.byConversionID = map[string]string{}
+	e.duplicates = 0
+	e.persons = nil
+	e.personByID = map[string]*extolePerson{}
+	e.personByEmail = map[string]*extolePerson{}
+	e.codes = map[string]bool{}
+	e.ids = map[string]bool{}
+	e.seq = 0
+	e.requests = nil
+	e.admitted = map[string][]time.Time{}
+}
+
+// SetFaults replaces the active faults; Faults{} clears them.
+func (e *Extole) SetFaults(f Faults) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults.set(f)
+}
+
+func (e *Extole) currentFaults() Faults {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.faults.f
+}
+
+// Events returns the accepted first-time events in arrival order.
+func (e *Extole) Events() []ExtoleEvent {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]ExtoleEvent, len(e.events))
+	for i, ev := range e.events {
+		ev.Data = cloneRawMap(ev.Data)
+		out[i] = ev
+	}
+	return out
+}
+
+// Duplicates returns how many events were answered as duplicates of an
+// earlier partner_conversion_id (and therefore not added to Events).
+func (e *Extole) Duplicates() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.duplicates
+}
+
+// Requests returns the API request log (admin requests are not logged).
+func (e *Extole) Requests() []RequestRecord {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]RequestRecord{}, e.requests...)
+}
+
+// Persons returns all persons in creation order, each with its shareables
+// newest first (the order GET /v5/persons/{id}/shareables uses).
+func (e *Extole) Persons() []ExtolePerson {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]ExtolePerson, 0, len(e.persons))
+	for _, p := range e.persons {
+		ep := ExtolePerson{ID: p.id, Email: p.email, Shareables: []ExtoleShareable{}}
+		for _, s := range p.sortedShareables() {
+			ep.Shareables = append(ep.Shareables, ExtoleShareable{Code: s.code, Label: s.label, Key: s.key, Link: s.link, CreatedDate: s.created})
+		}
+		out = append(out, ep)
+	}
+	return out
+}
+
+func (e *Extole) adminExtra(name string) any {
+	switch name {
+	case "events":
+		return map[string]any{"events": e.Events(), "duplicates": e.Duplicates()}
+	case "persons":
+		return map[string]any{"persons": e.Persons()}
+	}
+	return nil
+}
+
+// --- error catalogue -------------------------------------------------------
+
+// extoleCode is one of Extole's documented error codes. Statuses and messages
+// come from extole.md §1.2, §1.5, §3.2, §3.3 and §6 (which quote Extole's Java
+// API); where the notes give none, the message is marked as chosen here.
+type extoleCode struct {
+	status  int
+	code    string
+	message string
+}
+
+var (
+	exMissingToken  = extoleCode{403, "missing_access_token", "No access_token was provided with this request."}
+	exAccessDenied  = extoleCode{403, "access_denied", "The access_token provided is not permitted to access the specified resource."}
+	exTooMany       = extoleCode{429, "too_many_requests", "The server is unable to process your request at the moment, please retry later."}
+	exMediaType     = extoleCode{415, "unsupported_media_type", "Request had an unsupported or no media type"}
+	exInvalidJSON   = extoleCode{400, "invalid_json", "JSON is invalid"}
+	exMissingBody   = extoleCode{400, "missing_request_body", "Missing request body"}
+	exMissingName   = extoleCode{400, "missing_event_name", "Missing event name"}
+	exBadEventTime  = extoleCode{400, "invalid_event_time_format", "Invalid event time format. Expected: ISO8601 format"}
+	exNotFound      = extoleCode{404, "method_not_found", "Unable to find specified endpoint"}
+	exNotAllowed    = extoleCode{405, "method_not_allowed", "Access not allowed to this endpoint"}
+	exPersonMissing = extoleCode{403, "person_not_found", "Person not found"}
+	exInvalidKey    = extoleCode{400, "invalid_key_value", "Invalid key value"}
+	exKeyValueTaken = extoleCode{400, "identity_key_value_already_taken", "Identity key value already taken"}
+	exLabelMissing  = extoleCode{400, "label_is_missing", "Label is missing"}
+	exLabelChars    = extoleCode{400, "label_name_contains_illegal_character", "Label name can only contain alphanumeric, dash and underscore characters"}
+	exCodeTaken     = extoleCode{400, "code_taken", "The code associated with this shareable has already been specified"}
+	exCodeRange     = extoleCode{400, "code_out_of_range", "Code length must be between 4 and 50 characters"}
+	exCodeChars     = extoleCode{400, "code_illegal_character", "Code can only contain alphanumeric, dash and underscore"}
+	exKeyTaken      = extoleCode{400, "shareable_key_taken", "The key associated with this shareable has already been specified"}
+	exInvalidLimit  = extoleCode{400, "invalid_limit", "Limit should be a non negative integer"}
+	exInvalidOffset = extoleCode{400, "invalid_offset", "Offset should be a non negative integer"}
+	exMaxFetch      = extoleCode{400, "max_fetch_size_1000", "Maximum allowed difference between limit and offset should be 1000"}
+)
+
+// injectedExtoleCodes maps an injected status to the code Extole uses for it.
+// 503, 502 and 504 have no documented Extole code; they are chosen here so a
+// client sees an Extole-shaped body whatever the status.
+var injectedExtoleCodes = map[int]extoleCode{
+	400: {400, "unexpected_request", "Received unexpected request"},
+	401: {401, "method_unauthorized", "Unauthorized access to this endpoint"},
+	402: {402, "payment_required", "The access_token provided is associated with an unpaid account."},
+	403: exAccessDenied,
+	404: exNotFound,
+	405: exNotAllowed,
+	406: {406, "not_acceptable", "Not Acceptable"},
+	415: exMediaType,
+	429: exTooMany,
+	500: {500, "software_error", "Unexpected Software Error"},
+	502: {502, "bad_gateway", "The server received an invalid response from an upstream server."},
+	503: {503, "service_unavailable", "The service is temporarily unavailable, please retry later."},
+	504: {504, "gateway_timeout", "The server did not receive a timely response from an upstream server."},
+}
+
+// extoleErrorBody is Extole's RestExceptionResponse (extole.md §1.5).
+type extoleErrorBody struct {
+	UniqueID       string         `json:"unique_id"`
+	HTTPStatusCode int            `json:"http_status_code"`
+	Code           string         `json:"code"`
+	Message        string         `json:"message"`
+	Parameters     map[string]any `json:"parameters"`
+}
+
+const extoleContentType = "application/json"
+
+// fail writes an Extole error. Caller holds e.mu.
+func (e *Extole) fail(w *recorder, c extoleCode, params map[string]any) {
+	if params == nil {
+		params = map[string]any{}
+	}
+	w.code = c.code
+	writeJSON(w, extoleContentType, c.status, extoleErrorBody{
+		UniqueID:       e.uniqueIDLocked(),
+		HTTPStatusCode: c.status,
+		Code:           c.code,
+		Message:        c.message,
+		Parameters:     params,
+	})
+}
+
+// uniqueIDLocked mirrors RestExceptionBuilder.generateUniqueId: epoch seconds
+// shifted into the high bits plus randomness, rendered as a decimal string
+// (extole.md §1.5). A 32-bit shift yields the 19-digit ids seen in Extole's
+// examples.
+func (e *Extole) uniqueIDLocked() string {
+	v := uint64(e.now().Unix())<<32 | uint64(e.rnd.Uint32())
+	if v < 1e18 || v >= 1e19 { // clock far from today: keep 19 digits anyway
+		v = 1e18 + v%9e18
+	}
+	return strconv.FormatUint(v, 10)
+}
+
+// newIDLocked returns a fresh 19-digit numeric id (events, persons): Extole
+// ids are numeric strings of about 19 digits in every example (extole.md §1.4).
+func (e *Extole) newIDLocked() string {
+	for {
+		id := e.uniqueIDLocked()
+		if !e.ids[id] {
+			e.ids[id] = true
+			return id
+		}
+	}
+}
+
+// --- request pipeline ------------------------------------------------------
+
+type extoleCall struct {
+	w      *recorder
+	r      *http.Request
+	body   []byte
+	at     time.Time
+	params []string // path parameters (person id)
+}
+
+type extoleHandler func(e *Extole, c *extoleCall)
+
+// route maps a path to its handlers by method. ok=false means the path is not
+// an Extole endpoint at all.
+func (e *Extole) route(path string) (handlers map[string]extoleHandler, params []string, ok bool) {
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(seg) == 2 && seg[0] == "v5" && seg[1] == "events":
+		return map[string]extoleHandler{http.MethodPost: (*Extole).postEvent}, nil, true
+	case len(seg) == 2 && seg[0] == "v5" && seg[1] == "persons":
+		return map[string]extoleHandler{http.MethodGet: (*Extole).listPersons, http.MethodPost: (*Extole).createPerson}, nil, true
+	case len(seg) == 3 && seg[0] == "v5" && seg[1] == "persons" && seg[2] != "":
+		return map[string]extoleHandler{http.MethodGet: (*Extole).getPerson}, seg[2:3], true
+	case len(seg) == 4 && seg[0] == "v5" && seg[1] == "persons" && seg[2] != "" && seg[3] == "shareables":
+		return map[string]extoleHandler{http.MethodGet: (*Extole).listShareables, http.MethodPost: (*Extole).createShareable}, seg[2:3], true
+	}
+	return nil, nil, false
+}
+
+// ServeHTTP answers Extole API requests and the /_sandbox/ admin endpoints
+// (GET requests, GET|PUT faults, POST reset, GET events, GET persons).
+func (e *Extole) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isAdminPath(r.URL.Path) {
+		serveCommonAdmin(w, r, e, e.adminExtra)
+		return
+	}
+	rec := &recorder{ResponseWriter: w}
+	// Read the body first: net/http only notices a client hanging up (and
+	// cancels r.Context()) once the request body has been consumed, and the
+	// latency below must end when the client gives up.
+	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
+
+	e.mu.Lock()
+	at := e.now()
+	inject, latency := e.faults.decide(r.URL.Path, e.rnd)
+	retryAfter := e.faults.f.RetryAfter
+	e.mu.Unlock()
+
+	if !sleepCtx(r.Context(), latency) {
+		e.mu.Lock()
+		e.logLocked(r, at, StatusClientClosedRequest, "client_closed_request", inject != 0)
+		e.mu.Unlock()
+		return
+	}
+	if inject != 0 {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.writeInjectedLocked(rec, inject, retryAfter)
+		e.logLocked(r, at, rec.finalStatus(), rec.code, true)
+		return
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer func() { e.logLocked(r, at, rec.finalStatus(), rec.code, false) }()
+
+	handlers, params, ok := e.route(r.URL.Path)
+	if !ok {
+		e.fail(rec, exNotFound, nil)
+		return
+	}
+	h := handlers[r.Method]
+	if h == nil {
+		allowed := make([]string, 0, len(handlers))
+		for m := range handlers {
+			allowed = append(allowed, m)
+		}
+		sort.Strings(allowed)
+		rec.Header().Set("Allow", strings.Join(allowed, ", "))
+		e.fail(rec, exNotAllowed, nil)
+		return
+	}
+	token, code := e.authenticate(r)
+	if code != nil {
+		e.fail(rec, *code, nil)
+		return
+	}
+	if !e.admitLocked(token, at) {
+		// No Retry-After: Extole documents none (extole.md §6).
+		e.fail(rec, exTooMany, nil)
+		return
+	}
+	if readErr != nil {
+		e.fail(rec, exMissingBody, nil)
+		return
+	}
+	h(e, &extoleCall{w: rec, r: r, body: body, at: at, params: params})
+}
+
+func (e *Extole) logLocked(r *http.Request, at time.Time, status int, code string, injected bool) {
+	e.requests = append(e.requests, RequestRecord{Method: r.Method, Path: r.URL.Path, Status: status, Code: code, Injected: injected, At: at})
+}
+
+// writeInjectedLocked answers with an injected status. Error statuses get an
+// Extole error body with the fitting code; a 2xx/3xx gets an empty body, which
+// for 204 mimics what Extole documents for a request that never reached the
+// Events API (wrong host, extole.md §1.1).
+func (e *Extole) writeInjectedLocked(w *recorder, status int, retryAfter string) {
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	if status < 400 {
+		w.WriteHeader(status)
+		return
+	}
+	c, ok := injectedExtoleCodes[status]
+	if !ok {
+		c = extoleCode{status, "unexpected_request", "Received unexpected request"}
+		if status >= 500 {
+			c = extoleCode{status, "software_error", "Unexpected Software Error"}
+		}
+	}
+	e.fail(w, c, nil)
+}
+
+// authenticate finds the access token the way Extole's BaseAuthorizationFilter
+// does (extole.md §1.2): query parameter access_token first, then the
+// Authorization header (the text after its last space, so "Bearer X" and a
+// bare "X" both work), then the access_token cookie; the first non-empty one
+// wins. (The task brief listed the header first; the notes' order is used.)
+func (e *Extole) authenticate(r *http.Request) (string, *extoleCode) {
+	token := r.URL.Query().Get("access_token")
+	if token == "" {
+		if h := strings.TrimSpace(r.Header.Get("Authorization")); h != "" {
+			token = h[strings.LastIndex(h, " ")+1:]
+		}
+	}
+	if token == "" {
+		if ck, err := r.Cookie("access_token"); err == nil {
+			token = ck.Value
+		}
+	}
+	if token == "" {
+		return "", &exMissingToken
+	}
+	if e.opts.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(e.opts.Token)) != 1 {
+		return "", &exAccessDenied
+	}
+	return token, nil
+}
+
+// admitLocked applies the documented 100 requests per minute per token
+// (extole.md §6) as a sliding 60 s window. Only admitted requests are counted,
+// so a client that backs off after a 429 gets back in once old requests age out.
+func (e *Extole) admitLocked(token string, at time.Time) bool {
+	limit := e.opts.RateLimitPerMinute
+	if limit < 0 {
+		return true
+	}
+	window := e.admitted[token]
+	keep := window[:0]
+	for _, t := range window {
+		if at.Sub(t) < time.Minute {
+			keep = append(keep, t)
+		}
+	}
+	if len(keep) >= limit {
+		e.admitted[token] = keep
+		return false
+	}
+	e.admitted[token] = append(keep, at)
+	return true
+}
+
+// requireJSON enforces Content-Type: application/json (415 otherwise,
+// extole.md §1.3).
+func (e *Extole) requireJSON(c *extoleCall) bool {
+	mt, _, err := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		e.fail(c.w, exMediaType, nil)
+		return false
+	}
+	return true
+}
+
+// decodeObject parses the body as a JSON object: an empty body is
+// missing_request_body and anything unparseable invalid_json (extole.md §1.5).
+func (e *Extole) decodeObject(c *extoleCall) (map[string]json.RawMessage, bool) {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		e.fail(c.w, exMissingBody, nil)
+		return nil, false
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(c.body, &obj); err != nil || obj == nil {
+		e.fail(c.w, exInvalidJSON, nil)
+		return nil, false
+	}
+	return obj, true
+}
+
+// --- /v5/events ------------------------------------------------------------
+
+// postEvent handles POST /v5/events (extole.md §1.3–1.6).
+//
+// Dedupe: Extole de-duplicates on the field mapped as UNIQUE_PARTNER_EVENT_KEY,
+// by default partner_conversion_id, first event wins (§1.6). The HTTP answer
+// to a duplicate is undocumented; the fake answers 200 with the first event's
+// id (a "2xx, flagged in processing" reading of §1.6), counts it in
+// Duplicates() and does not add it to Events(). The key is compared across all
+// event names, as the docs describe it, by its string form ("42" == 42).
+//
+// An accepted event whose data.email is a valid address also creates that
+// person if unknown, because email is Extole's primary identity key
+// (extole.md §1.3, [spec] EventSubmissionData). A later POST /v5/persons for
+// that email therefore answers identity_key_value_already_taken, as it would
+// for real.
+func (e *Extole) postEvent(c *extoleCall) {
+	if !e.requireJSON(c) {
+		return
+	}
+	obj, ok := e.decodeObject(c)
+	if !ok {
+		return
+	}
+	name, ok := jsonScalarString(obj["event_name"])
+	if !ok {
+		e.fail(c.w, exInvalidJSON, nil)
+		return
+	}
+	if strings.TrimSpace(name) == "" {
+		e.fail(c.w, exMissingName, nil)
+		return
+	}
+	if raw, present := obj["event_time"]; present && !isJSONNull(raw) {
+		var s string
+		if json.Unmarshal(raw, &s) != nil || !validEventTime(s) {
+			e.fail(c.w, exBadEventTime, map[string]any{"event_time": strings.Trim(string(raw), `"`)})
+			return
+		}
+	}
+	data := map[string]json.RawMessage{}
+	if raw, present := obj["data"]; present && !isJSONNull(raw) {
+		if err := json.Unmarshal(raw, &data); err != nil || data == nil {
+			e.fail(c.w, exInvalidJSON, nil)
+			return
+		}
+	}
+	key := conversionKey(data["partner_conversion_id"])
+	if key != "" {
+		if first, dup := e.byConversionID[key]; dup {
+			e.duplicates++
+			c.w.code = "duplicate"
+			writeJSON(c.w, extoleContentType, http.StatusOK, map[string]string{"id": first})
+			return
+		}
+	}
+	id := e.newIDLocked()
+	e.events = append(e.events, ExtoleEvent{ID: id, EventName: name, Data: data, ReceivedAt: c.at})
+	if key != "" {
+		e.byConversionID[key] = id
+	}
+	if email, ok := jsonScalarString(data["email"]); ok && isValidEmail(strings.TrimSpace(email)) {
+		if _, known := e.personByEmail[strings.ToLower(strings.TrimSpace(email))]; !known {
+			e.addPersonLocked(strings.TrimSpace(email))
+		}
+	}
+	writeJSON(c.w, extoleContentType, http.StatusOK, map[string]string{"id": id})
+}
+
+// eventTimeLayouts are the ISO 8601 forms accepted for event_time: RFC 3339
+// and the offset-without-colon form Extole's own docs use
+// ("2013-08-11T14:33:18-0700", extole.md §2), with or without fractions, and
+// local date-times without an offset.
+var eventTimeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999",
+}
+
+func validEventTime(s string) bool {
+	for _, l := range eventTimeLayouts {
+		if _, err := time.Parse(l, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// conversionKey renders partner_conversion_id as a string: strings as they
+// are, numbers by their JSON text. Other types and empty values disable dedupe.
+func conversionKey(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// jsonScalarString returns a JSON string, or the text of a number or boolean
+// (Jackson coerces scalars into String fields). ok=false for objects and
+// arrays; "" with ok=true for null or absent.
+func jsonScalarString(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || isJSONNull(raw) {
+		return "", true
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", false
+		}
+		return s, true
+	case '{', '[':
+		return "", false
+	}
+	return string(raw), true
+}
+
+func isJSONNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+func cloneRawMap(m map[string]json.RawMessage) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		out[k] = append(json.RawMessage(nil), v...)
+	}
+	return out
+}
+
+// --- /v5/persons ------------------------------------------------------------
+
+// extolePersonResponse is Extole's PersonResponse (extole.md §3.2). It has no
+// email field: the email is identity_key_value when identity_key.name is
+// "email". version is a string in Extole's Java model.
+type extolePersonResponse struct {
+	ID               string            `json:"id"`
+	IdentityID       string            `json:"identity_id"`
+	IdentityKey      map[string]string `json:"identity_key"`
+	IdentityKeyValue string            `json:"identity_key_value"`
+	Locale           struct{}          `json:"locale"`
+	Version          string            `json:"version"`
+}
+
+func (p *extolePerson) response() extolePersonResponse {
+	return extolePersonResponse{
+		ID:               p.id,
+		IdentityID:       p.identityID,
+		IdentityKey:      map[string]string{"name": "email"},
+		IdentityKeyValue: p.email,
+		Version:          strconv.Itoa(p.version),
+	}
+}
+
+func (e *Extole) addPersonLocked(email string) *extolePerson {
+	p := &extolePerson{id: e.newIDLocked(), identityID: e.newIDLocked(), email: email, version: 1}
+	e.persons = append(e.persons, p)
+	e.personByID[p.id] = p
+	e.personByEmail[strings.ToLower(email)] = p
+	return p
+}
+
+// parseLimitOffset reads Extole's limit/offset paging (extole.md §6): limit
+// default 100, above 1000 → max_fetch_size_1000; negative or non-integer
+// values → invalid_limit / invalid_offset.
+func (e *Extole) parseLimitOffset(c *extoleCall) (limit, offset int, ok bool) {
+	q := c.r.URL.Query()
+	limit, offset = 100, 0
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			e.fail(c.w, exInvalidLimit, map[string]any{"limit": s})
+			return 0, 0, false
+		}
+		limit = n
+	}
+	if s := q.Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			e.fail(c.w, exInvalidOffset, map[string]any{"offset": s})
+			return 0, 0, false
+		}
+		offset = n
+	}
+	if limit > 1000 {
+		e.fail(c.w, exMaxFetch, map[string]any{"limit": limit, "offset": offset})
+		return 0, 0, false
+	}
+	return limit, offset, true
+}
+
+func page[T any](items []T, limit, offset int) []T {
+	if offset >= len(items) {
+		return items[:0]
+	}
+	end := min(offset+limit, len(items))
+	return items[offset:end]
+}
+
+// listPersons handles GET /v5/persons?identity_key_value=: always a JSON array,
+// empty when nobody matches, "because the same key may resolve to multiple
+// Extole profiles" (extole.md §3.2). Emails compare case-insensitively. Without
+// identity_key_value every person is listed (paged).
+func (e *Extole) listPersons(c *extoleCall) {
+	limit, offset, ok := e.parseLimitOffset(c)
+	if !ok {
+		return
+	}
+	want := strings.ToLower(strings.TrimSpace(c.r.URL.Query().Get("identity_key_value")))
+	out := []extolePersonResponse{}
+	for _, p := range e.persons {
+		if want == "" || strings.ToLower(p.email) == want {
+			out = append(out, p.response())
+		}
+	}
+	writeJSON(c.w, extoleContentType, http.StatusOK, page(out, limit, offset))
+}
+
+// createPerson handles POST /v5/persons {"identity_key_value": email}
+// (extole.md §3.2): 400 invalid_key_value for a missing or malformed email,
+// 400 identity_key_value_already_taken when a person has it already.
+func (e *Extole) createPerson(c *extoleCall) {
+	if !e.requireJSON(c) {
+		return
+	}
+	obj, ok := e.decodeObject(c)
+	if !ok {
+		return
+	}
+	email, ok := jsonScalarString(obj["identity_key_value"])
+	email = strings.TrimSpace(email)
+	if !ok || !isValidEmail(email) {
+		e.fail(c.w, exInvalidKey, map[string]any{"identity_key_value": email})
+		return
+	}
+	if _, taken := e.personByEmail[strings.ToLower(email)]; taken {
+		e.fail(c.w, exKeyValueTaken, map[string]any{"identity_key_value": email})
+		return
+	}
+	p := e.addPersonLocked(email)
+	writeJSON(c.w, extoleContentType, http.StatusOK, p.response())
+}
+
+// personLocked resolves the {person_id} path parameter; an unknown id is 403
+// person_not_found (extole.md §3.2), not 404.
+func (e *Extole) personLocked(c *extoleCall) (*extolePerson, bool) {
+	id, _ := url.PathUnescape(c.params[0])
+	p, ok := e.personByID[id]
+	if !ok {
+		e.fail(c.w, exPersonMissing, map[string]any{"person_id": id})
+		return nil, false
+	}
+	return p, true
+}
+
+func (e *Extole) getPerson(c *extoleCall) {
+	if p, ok := e.personLocked(c); ok {
+		writeJSON(c.w, extoleContentType, http.StatusOK, p.response())
+	}
+}
+
+// --- /v5/persons/{id}/shareables ---------------------------------------------
+
+// extoleShareableResponse is PersonShareableResponse (extole.md §3.3).
+type extoleShareableResponse struct {
+	Code        string                         `json:"code"`
+	Key         string                         `json:"key"`
+	Label       string                         `json:"label"`
+	Link        string                         `json:"link"`
+	Content     json.RawMessage                `json:"content"`
+	Data        map[string]extoleShareableData `json:"data"`
+	CreatedDate string                         `json:"created_date"`
+	UpdatedDate string                         `json:"updated_date"`
+}
+
+type extoleShareableData struct {
+	Name  string          `json:"name"`
+	Value json.RawMessage `json:"value"`
+}
+
+// extoleTimeLayout: RFC 3339 with milliseconds and a numeric offset, the form
+// of Extole's ZonedDateTime responses (extole.md §6).
+const extoleTimeLayout = "2006-01-02T15:04:05.000-07:00"
+
+func (s *extoleShareable) response() extoleShareableResponse {
+	data := make(map[string]extoleShareableData, len(s.data))
+	for k, v := range s.data {
+		data[k] = extoleShareableData{Name: k, Value: v}
+	}
+	content := s.content
+	if len(content) == 0 {
+		content = json.RawMessage("{}")
+	}
+	return extoleShareableResponse{
+		Code: s.code, Key: s.key, Label: s.label, Link: s.link,
+		Content: content, Data: data,
+		CreatedDate: s.created.UTC().Format(extoleTimeLayout),
+		UpdatedDate: s.updated.UTC().Format(extoleTimeLayout),
+	}
+}
+
+// sortedShareables returns shareables by created date descending, the order
+// Extole documents for the list endpoint (extole.md §3.3); creation order
+// breaks ties so equal timestamps (a frozen test clock) stay deterministic.
+func (p *extolePerson) sortedShareables() []*extoleShareable {
+	out := append([]*extoleShareable(nil), p.shareables...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].created.Equal(out[j].created) {
+			return out[i].created.After(out[j].created)
+		}
+		return out[i].seq > out[j].seq
+	})
+	return out
+}
+
+// listShareables handles GET /v5/persons/{id}/shareables with the labels
+// filter (comma-separated and/or repeated) and limit/offset paging.
+func (e *Extole) listShareables(c *extoleCall) {
+	p, ok := e.personLocked(c)
+	if !ok {
+		return
+	}
+	limit, offset, ok := e.parseLimitOffset(c)
+	if !ok {
+		return
+	}
+	labels := map[string]bool{}
+	for _, v := range c.r.URL.Query()["labels"] {
+		for _, l := range strings.Split(v, ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				labels[strings.ToLower(l)] = true
+			}
+		}
+	}
+	out := []extoleShareableResponse{}
+	for _, s := range p.sortedShareables() {
+		if len(labels) == 0 || labels[strings.ToLower(s.label)] {
+			out = append(out, s.response())
+		}
+	}
+	writeJSON(c.w, extoleContentType, http.StatusOK, page(out, limit, offset))
+}
+
+type shareableCreateRequest struct {
+	Label   *string                    `json:"label"`
+	Code    *string                    `json:"code"`
+	Key     *string                    `json:"key"`
+	Content json.RawMessage            `json:"content"`
+	Data    map[string]json.RawMessage `json:"data"`
+}
+
+// createShareable handles POST /v5/persons/{id}/shareables (extole.md §3.3).
+// Checks, in order: person exists (403 person_not_found), JSON body, label
+// present and well-formed, explicit code length 4..50 and characters, the
+// person has no shareable with that label or key (400 shareable_key_taken),
+// the code is not used by anyone (400 code_taken with code_suggestions).
+//
+// key: the notes conflict (§3.3): docs say a repeated key returns the same
+// link, Extole's Java API and its SFDC app use 400 shareable_key_taken, and
+// the SFDC mock returns it for a repeated label with no key. The fake follows
+// the Java/SFDC behaviour and defaults key to the label, so a second shareable
+// with the same label (or key) for one person is shareable_key_taken; its
+// parameters carry the existing shareable's code.
+//
+// Generated codes: the email's local part reduced to lower-case letters and
+// digits (at most 12), padded to at least two characters, plus a two-digit
+// counter, e.g. "alex01": unique, 4+ characters, and valid under Extole's own
+// rules. link = ShareBaseURL + code.
+func (e *Extole) createShareable(c *extoleCall) {
+	p, ok := e.personLocked(c)
+	if !ok || !e.requireJSON(c) {
+		return
+	}
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		e.fail(c.w, exMissingBody, nil)
+		return
+	}
+	var req shareableCreateRequest
+	if err := json.Unmarshal(c.body, &req); err != nil {
+		e.fail(c.w, exInvalidJSON, nil)
+		return
+	}
+	if req.Label == nil || strings.TrimSpace(*req.Label) == "" {
+		e.fail(c.w, exLabelMissing, nil)
+		return
+	}
+	label := strings.TrimSpace(*req.Label)
+	if !isCodeChars(label) {
+		e.fail(c.w, exLabelChars, map[string]any{"label": label})
+		return
+	}
+	code := ""
+	if req.Code != nil && *req.Code != "" {
+		code = *req.Code
+		if len(code) < 4 || len(code) > 50 {
+			e.fail(c.w, exCodeRange, map[string]any{"code": code})
+			return
+		}
+		if !isCodeChars(code) {
+			e.fail(c.w, exCodeChars, map[string]any{"code": code})
+			return
+		}
+	}
+	key := label
+	if req.Key != nil && *req.Key != "" {
+		key = *req.Key
+	}
+	for _, s := range p.shareables {
+		if strings.EqualFold(s.label, label) || s.key == key {
+			e.fail(c.w, exKeyTaken, map[string]any{"code": s.code})
+			return
+		}
+	}
+	if code != "" && e.codes[strings.ToLower(code)] {
+		e.fail(c.w, exCodeTaken, map[string]any{"code": code, "code_suggestions": e.codeSuggestionsLocked(code)})
+		return
+	}
+	if code == "" {
+		code = e.generateCodeLocked(p.email)
+	}
+	if len(req.Content) > 0 && isJSONNull(req.Content) {
+		req.Content = nil
+	}
+	e.seq++
+	s := &extoleShareable{
+		code: code, key: key, label: label, link: e.opts.ShareBaseURL + code,
+		content: req.Content, data: req.Data, created: c.at, updated: c.at, seq: e.seq,
+	}
+	p.shareables = append(p.shareables, s)
+	p.version++
+	e.codes[strings.ToLower(code)] = true
+	writeJSON(c.w, extoleContentType, http.StatusOK, s.response())
+}
+
+// isCodeChars: "alphanumeric, dash and underscore only" (extole.md §3.3).
+func isCodeChars(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (e *Extole) generateCodeLocked(email string) string {
+	local := email
+	if at := strings.IndexByte(email, '@'); at >= 0 {
+		local = email[:at]
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(local) {
+		if b.Len() == 12 {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	base := b.String()
+	if len(base) < 2 {
+		base += "ref" // keeps base+counter at 4+ characters
+	}
+	for n := 1; ; n++ {
+		code := fmt.Sprintf("%s%02d", base, n)
+		if !e.codes[code] {
+			return code
+		}
+	}
+}
+
+// codeSuggestionsLocked offers three free variants of a taken code.
+func (e *Extole) codeSuggestionsLocked(code string) []string {
+	base := code
+	if len(base) > 47 {
+		base = base[:47]
+	}
+	var out []string
+	for n := 1; len(out) < 3; n++ {
+		cand := fmt.Sprintf("%s%d", base, n)
+		if !e.codes[strings.ToLower(cand)] {
+			out = append(out, cand)
+		}
+	}
+	return out
+}

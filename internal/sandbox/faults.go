@@ -1,0 +1,299 @@
+// Package sandbox holds in-process simulations of the two remote APIs the
+// bridge talks to: Extole (referrals) and HubSpot (CRM). Neither can be reached
+// from CI or a developer laptop, so tests and the local sandbox run against these
+// fakes instead. Each fake is an http.Handler that mimics the documented
+// behaviour of the real API, including its error bodies, rate limits and
+// quirks, as collected in /work/shared/reference/extole.md and hubspot.md.
+// Those notes are cited below as "extole.md §N" and "hubspot.md §N".
+//
+// Both fakes share three things, which live in this file:
+//   - Faults: failures injected on purpose (error rate, forced statuses, latency);
+//   - RequestRecord: a log of every API request and how it was answered;
+//   - the /_sandbox/ admin endpoints, which let a person or a test look at and
+//     steer a fake. They are never rate limited, faulted or authenticated, and
+//     they are not recorded, so looking at a fake does not change what you see.
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Faults injects failures into a simulated API. The zero value injects nothing.
+//
+// Injected answers carry the realistic error body of that API for the status
+// (see the writeInjectedLocked methods) and are never applied:
+// the request has no side effect and does not count against any rate limit.
+type Faults struct {
+	ErrorRate   float64 `json:"error_rate"`   // probability in [0,1] that a request is answered with ErrorStatus
+	ErrorStatus int     `json:"error_status"` // default 503
+	LatencyMS   int     `json:"latency_ms"`   // added before answering every API request (honours r.Context() cancellation)
+	ForceStatus int     `json:"force_status"` // answer the next ForceCount API requests with this status
+	ForceCount  int     `json:"force_count"`  // 0 with ForceStatus set = every request until faults are changed
+	RetryAfter  string  `json:"retry_after"`  // if set, Retry-After header on injected answers
+	PathPrefix  string  `json:"path_prefix"`  // only requests whose path has this prefix are affected ("" = all)
+}
+
+// validate reports a configuration that cannot be honoured.
+func (f Faults) validate() error {
+	if f.ErrorRate < 0 || f.ErrorRate > 1 {
+		return fmt.Errorf("error_rate must be within [0,1], got %v", f.ErrorRate)
+	}
+	if f.ErrorStatus != 0 && (f.ErrorStatus < 100 || f.ErrorStatus > 599) {
+		return fmt.Errorf("error_status must be an HTTP status, got %d", f.ErrorStatus)
+	}
+	if f.ForceStatus != 0 && (f.ForceStatus < 100 || f.ForceStatus > 599) {
+		return fmt.Errorf("force_status must be an HTTP status, got %d", f.ForceStatus)
+	}
+	if f.ForceCount < 0 || f.LatencyMS < 0 {
+		return errors.New("force_count and latency_ms must not be negative")
+	}
+	return nil
+}
+
+// RequestRecord is one API request as a fake answered it.
+type RequestRecord struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	// Status is the HTTP status sent. StatusClientClosedRequest (499) means the
+	// client gave up while injected latency was running and nothing was sent.
+	Status int `json:"status"`
+	// Code is the API's error code (Extole "code", HubSpot "category", or the
+	// HubSpot policyName for a 429), or a short marker such as "duplicate";
+	// "" for a plain success.
+	Code string `json:"code,omitempty"`
+	// Injected is true when the answer came from Faults rather than the API logic.
+	Injected bool      `json:"injected,omitempty"`
+	At       time.Time `json:"at"` // when the request arrived, per the fake's clock
+}
+
+// StatusClientClosedRequest is recorded for requests whose context ended while
+// the fake was adding injected latency. The number is nginx's convention; it is
+// never written to the wire because the client has already gone.
+const StatusClientClosedRequest = 499
+
+// faultState is the active Faults plus the bookkeeping they need. It is only
+// touched under the owning fake's mutex.
+type faultState struct {
+	f         Faults
+	remaining int // forced answers left; -1 = unlimited
+}
+
+func (s *faultState) set(f Faults) {
+	s.f = f
+	switch {
+	case f.ForceStatus == 0:
+		s.remaining = 0
+	case f.ForceCount > 0:
+		s.remaining = f.ForceCount
+	default:
+		s.remaining = -1
+	}
+}
+
+// decide returns the status to inject for a request to path (0 = answer
+// normally) and the latency to add first. A forced status is consumed before
+// the error rate is rolled, so "force 2 then 10% errors" behaves as expected.
+func (s *faultState) decide(path string, rnd *rand.Rand) (status int, latency time.Duration) {
+	if s.f.PathPrefix != "" && !strings.HasPrefix(path, s.f.PathPrefix) {
+		return 0, 0
+	}
+	latency = time.Duration(s.f.LatencyMS) * time.Millisecond
+	if s.f.ForceStatus != 0 && s.remaining != 0 {
+		if s.remaining > 0 {
+			s.remaining--
+		}
+		return s.f.ForceStatus, latency
+	}
+	if s.f.ErrorRate > 0 && rnd.Float64() < s.f.ErrorRate {
+		status = s.f.ErrorStatus
+		if status == 0 {
+			status = http.StatusServiceUnavailable
+		}
+		return status, latency
+	}
+	return 0, latency
+}
+
+// sleepCtx waits for d or until ctx ends; it reports whether the full delay
+// elapsed. Latency is real wall-clock time even when a fake runs on an
+// injected clock, because its purpose is to exercise client timeouts.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// recorder captures what a handler answered so it can be logged.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	code   string
+}
+
+func (w *recorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *recorder) finalStatus() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// maxBodyBytes bounds what a fake reads from one request.
+const maxBodyBytes = 16 << 20
+
+// marshalJSON encodes v without HTML escaping: both real APIs send "<", ">"
+// and "&" literally, and HubSpot embeds JSON inside error messages.
+func marshalJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only reachable with unsupported types, i.e. a bug in this package.
+		panic(fmt.Sprintf("sandbox: cannot encode %T: %v", v, err))
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+func writeJSON(w http.ResponseWriter, contentType string, status int, v any) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(marshalJSON(v))
+}
+
+// adminState is what the shared admin endpoints need from a fake.
+type adminState interface {
+	SetFaults(Faults)
+	currentFaults() Faults
+	Requests() []RequestRecord
+	Reset()
+}
+
+const adminContentType = "application/json"
+
+// serveCommonAdmin answers a request under /_sandbox/: the endpoints both
+// fakes share (requests, faults, reset) and, through extra, the fake-specific
+// GET endpoints (by name after /_sandbox/; extra returns nil for an unknown name).
+func serveCommonAdmin(w http.ResponseWriter, r *http.Request, s adminState, extra func(name string) any) {
+	name := strings.Trim(strings.TrimPrefix(r.URL.Path, "/_sandbox"), "/")
+	methodNotAllowed := func(allowed string) {
+		w.Header().Set("Allow", allowed)
+		writeJSON(w, adminContentType, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed; use " + allowed})
+	}
+	switch name {
+	case "requests":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(http.MethodGet)
+			return
+		}
+		writeJSON(w, adminContentType, http.StatusOK, map[string]any{"requests": s.Requests()})
+	case "faults":
+		switch r.Method {
+		case http.MethodGet:
+			writeJSON(w, adminContentType, http.StatusOK, s.currentFaults())
+		case http.MethodPut:
+			var f Faults
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
+			if err == nil && len(bytes.TrimSpace(body)) > 0 {
+				dec := json.NewDecoder(bytes.NewReader(body))
+				dec.DisallowUnknownFields() // a typo must not silently inject nothing
+				err = dec.Decode(&f)
+			}
+			if err == nil {
+				err = f.validate()
+			}
+			if err != nil {
+				writeJSON(w, adminContentType, http.StatusBadRequest, map[string]string{"error": err.Error()})
+				return
+			}
+			s.SetFaults(f)
+			writeJSON(w, adminContentType, http.StatusOK, s.currentFaults())
+		default:
+			methodNotAllowed("GET, PUT")
+		}
+	case "reset":
+		if r.Method != http.MethodPost {
+			methodNotAllowed(http.MethodPost)
+			return
+		}
+		s.Reset()
+		writeJSON(w, adminContentType, http.StatusOK, map[string]bool{"reset": true})
+	default:
+		v := extra(name)
+		if v == nil {
+			writeJSON(w, adminContentType, http.StatusNotFound, map[string]string{"error": "unknown sandbox endpoint " + r.URL.Path})
+			return
+		}
+		if r.Method != http.MethodGet {
+			methodNotAllowed(http.MethodGet)
+			return
+		}
+		writeJSON(w, adminContentType, http.StatusOK, v)
+	}
+}
+
+func isAdminPath(p string) bool {
+	return p == "/_sandbox" || strings.HasPrefix(p, "/_sandbox/")
+}
+
+// isValidEmail is the address check both fakes apply. It is deliberately
+// simple (one "@", non-empty local part, dotted domain, no spaces): enough to
+// reject what HubSpot rejects as INVALID_EMAIL and Extole as invalid_key_value
+// in practice, without pretending to implement RFC 5322.
+func isValidEmail(s string) bool {
+	if s == "" || strings.ContainsAny(s, " \t\r\n<>(),;:\"[]\\") {
+		return false
+	}
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at != strings.LastIndexByte(s, '@') {
+		return false
+	}
+	domain := s[at+1:]
+	if !strings.Contains(domain, ".") {
+		return false
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// newRand returns r, or a deterministically seeded generator when r is nil,
+// so two runs of the same test see the same ids and the same injected errors.
+func newRand(r *rand.Rand, seed uint64) *rand.Rand {
+	if r != nil {
+		return r
+	}
+	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
