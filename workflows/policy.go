@@ -41,3 +41,15 @@ func withExtole(ctx workflow.Context) workflow.Context {
 func withHubSpot(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, apiActivityOptions(HubSpotTaskQueue))
 }
+
+func withExtoleBackfill(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, apiActivityOptions(ExtoleBackfillTaskQueue))
+}
+
+func withHubSpotBackfill(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, apiActivityOptions(HubSpotBackfillTaskQueue))
+}
+
+func withHubSpotSearch(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, apiActivityOptions(HubSpotSearchTaskQueue))
+}

@@ -119,9 +119,3 @@ func TestEventStartOptions(t *testing.T) {
 	_, ok = o.TypedSearchAttributes.GetKeyword(ContactEmailHash)
 	assert.False(t, ok, "no email, no hash")
 }
-
-func TestHashEmailIsCaseAndSpaceInsensitive(t *testing.T) {
-	assert.Equal(t, HashEmail("jane@example.com"), HashEmail("  Jane@Example.COM "))
-	assert.Len(t, HashEmail("a@b.co"), 64)
-	assert.NotContains(t, HashEmail("jane@example.com"), "jane")
-}

@@ -9,4 +9,6 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(ForwardEvent)
 	r.RegisterWorkflow(ShareLinkSync)
 	r.RegisterWorkflow(SetupHubSpot)
+	r.RegisterWorkflow(ShareLinkBackfill)
+	r.RegisterWorkflow(ShareLinkImport)
 }

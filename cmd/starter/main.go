@@ -2,6 +2,7 @@
 //
 //	starter serve           run the webhook server (HubSpot and Extole webhooks → workflows)
 //	starter setup hubspot   create the HubSpot contact properties the bridge writes
+//	starter backfill …      the scheduled share-link backfill and its file route
 //	starter sandbox         run the simulated HubSpot and Extole APIs on loopback (for `make run` and demos)
 //
 // Configuration comes from the environment (README.md).
@@ -28,6 +29,7 @@ const usage = `usage: starter <command> [flags]
 commands:
   serve           run the webhook server
   setup hubspot   create the HubSpot contact properties the bridge writes (idempotent)
+  backfill …      give existing contacts share links (run, status, schedule, export, import; see "starter backfill")
   sandbox         run the simulated HubSpot and Extole APIs
 `
 
@@ -46,6 +48,8 @@ func main() {
 		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return serve(ctx, cfg, log) })
 	case "setup":
 		err = withEnv(func(cfg config.Config, _ *zap.Logger) error { return setup(ctx, cfg, args) })
+	case "backfill":
+		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return backfill(ctx, cfg, log, args) })
 	case "sandbox":
 		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return runSandbox(ctx, cfg, log, args) })
 	case "help", "-h", "--help":

@@ -45,9 +45,14 @@ type Config struct {
 	HubSpotBaseURL      string `envconfig:"HUBSPOT_BASE_URL" default:"https://api.hubapi.com"`
 	HubSpotAccessToken  Secret `envconfig:"HUBSPOT_ACCESS_TOKEN"`
 	HubSpotRatePer10s   int    `envconfig:"HUBSPOT_RATE_LIMIT_PER_10S" default:"100"`
+	HubSpotSearchPerSec int    `envconfig:"HUBSPOT_SEARCH_RATE_PER_SECOND" default:"5"`
 	HubSpotAPIKey       Secret `envconfig:"HUBSPOT_WEBHOOK_API_KEY"`
 	HubSpotAPIKeyName   string `envconfig:"HUBSPOT_WEBHOOK_API_KEY_NAME" default:"X-API-Key"`
 	HubSpotClientSecret Secret `envconfig:"HUBSPOT_CLIENT_SECRET"`
+
+	// BackfillSharePercent is the part of each API's budget the backfill may use; live webhook traffic
+	// keeps the rest.
+	BackfillSharePercent int `envconfig:"BACKFILL_RATE_SHARE_PERCENT" default:"50"`
 
 	// Sandbox relaxes the rules that protect a production deployment (webhooks without credentials are
 	// accepted). `make run` sets it when no API tokens are configured and it points the clients at the
@@ -85,6 +90,12 @@ func (c Config) Validate() error {
 	}
 	if c.HubSpotRatePer10s <= 0 {
 		errs = append(errs, fmt.Errorf("HUBSPOT_RATE_LIMIT_PER_10S must be positive, got %d", c.HubSpotRatePer10s))
+	}
+	if c.HubSpotSearchPerSec <= 0 {
+		errs = append(errs, fmt.Errorf("HUBSPOT_SEARCH_RATE_PER_SECOND must be positive, got %d", c.HubSpotSearchPerSec))
+	}
+	if c.BackfillSharePercent < 1 || c.BackfillSharePercent > 99 {
+		errs = append(errs, fmt.Errorf("BACKFILL_RATE_SHARE_PERCENT must be between 1 and 99, got %d", c.BackfillSharePercent))
 	}
 	if strings.TrimSpace(c.HubSpotAPIKeyName) == "" {
 		errs = append(errs, errors.New("HUBSPOT_WEBHOOK_API_KEY_NAME must not be empty"))

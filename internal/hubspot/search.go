@@ -131,3 +131,20 @@ func (c *Client) ListContacts(ctx context.Context, after string, limit int, prop
 	}
 	return out.page(), nil
 }
+
+// SearchContactsLacking is the keyset page the backfill and the export walk: contacts lacking any of
+// the given properties, by ascending hs_object_id, after the id afterID ("" = from the start). Each call
+// starts a fresh query at offset 0 filtered on "hs_object_id > afterID", so the 10,000-result cap on one
+// query's paging never applies, however many contacts there are (§2). Page.Total is the number of such
+// contacts from the cursor on.
+func (c *Client) SearchContactsLacking(ctx context.Context, lacking []string, afterID string, limit int, props []string) (SearchPage, error) {
+	groups := make([][]Filter, 0, len(lacking))
+	for _, prop := range lacking {
+		g := []Filter{{PropertyName: prop, Operator: "NOT_HAS_PROPERTY"}}
+		if afterID != "" {
+			g = append(g, Filter{PropertyName: "hs_object_id", Operator: "GT", Value: afterID})
+		}
+		groups = append(groups, g)
+	}
+	return c.SearchContacts(ctx, SearchRequest{FilterGroups: groups, SortAscendingBy: "hs_object_id", Properties: props, Limit: limit})
+}

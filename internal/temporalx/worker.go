@@ -29,13 +29,20 @@ func NewActivities(cfg config.Config) Activities {
 
 // LimitsFrom reads the rate limits from the configuration.
 func LimitsFrom(cfg config.Config) Limits {
-	return Limits{ExtolePerMinute: cfg.ExtoleRatePerMin, HubSpotPer10s: cfg.HubSpotRatePer10s}
+	return Limits{
+		ExtolePerMinute:      cfg.ExtoleRatePerMin,
+		HubSpotPer10s:        cfg.HubSpotRatePer10s,
+		HubSpotSearchPerSec:  cfg.HubSpotSearchPerSec,
+		BackfillSharePercent: cfg.BackfillSharePercent,
+	}
 }
 
 // Limits are the external APIs' rate limits, enforced by the Temporal server per task queue.
 type Limits struct {
-	ExtolePerMinute int
-	HubSpotPer10s   int
+	ExtolePerMinute      int
+	HubSpotPer10s        int
+	HubSpotSearchPerSec  int // only the backfill searches
+	BackfillSharePercent int // the backfill's part of the Extole and HubSpot budgets; live traffic keeps the rest
 }
 
 // rateHeadroom keeps the dispatch rate under the API's limit. The server's limiter (matching
@@ -45,26 +52,41 @@ type Limits struct {
 // (internal/e2e TestConfiguredRateLimitAvoids429 proves it against the simulated HubSpot).
 const rateHeadroom = 0.8
 
-// NewWorkers builds the bridge's workers: one for workflows and one per external API, each API worker on
-// its own task queue with TaskQueueActivitiesPerSecond set, which the server enforces across every
-// worker process polling that queue.
+// NewWorkers builds the bridge's workers: one for workflows and one per API task queue, each with
+// TaskQueueActivitiesPerSecond set, which the server enforces across every worker process polling that
+// queue. Live and backfill queues split each API's budget, so together they never exceed it and the
+// backfill cannot starve live webhooks.
 func NewWorkers(c client.Client, acts Activities, lim Limits) []worker.Worker {
+	share := float64(lim.BackfillSharePercent) / 100
+	if lim.BackfillSharePercent <= 0 || lim.BackfillSharePercent >= 100 {
+		share = 0.5
+	}
+	extolePerSec := float64(lim.ExtolePerMinute) / 60 * rateHeadroom
+	hubspotPerSec := float64(lim.HubSpotPer10s) / 10 * rateHeadroom
+	searchPerSec := float64(lim.HubSpotSearchPerSec) * rateHeadroom
+	if lim.HubSpotSearchPerSec <= 0 {
+		searchPerSec = 5 * rateHeadroom
+	}
+
 	wf := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(wf)
 
-	ext := worker.New(c, workflows.ExtoleTaskQueue, worker.Options{
-		TaskQueueActivitiesPerSecond:       float64(lim.ExtolePerMinute) / 60 * rateHeadroom,
-		MaxConcurrentActivityExecutionSize: 20,
-	})
-	ext.RegisterActivity(acts.Extole)
-
-	hs := worker.New(c, workflows.HubSpotTaskQueue, worker.Options{
-		TaskQueueActivitiesPerSecond:       float64(lim.HubSpotPer10s) / 10 * rateHeadroom,
-		MaxConcurrentActivityExecutionSize: 20,
-	})
-	hs.RegisterActivity(acts.HubSpot)
-
-	return []worker.Worker{wf, ext, hs}
+	apiWorker := func(queue string, perSec float64, act any) worker.Worker {
+		w := worker.New(c, queue, worker.Options{
+			TaskQueueActivitiesPerSecond:       perSec,
+			MaxConcurrentActivityExecutionSize: 20,
+		})
+		w.RegisterActivity(act)
+		return w
+	}
+	return []worker.Worker{
+		wf,
+		apiWorker(workflows.ExtoleTaskQueue, extolePerSec*(1-share), acts.Extole),
+		apiWorker(workflows.ExtoleBackfillTaskQueue, extolePerSec*share, acts.Extole),
+		apiWorker(workflows.HubSpotTaskQueue, hubspotPerSec*(1-share), acts.HubSpot),
+		apiWorker(workflows.HubSpotBackfillTaskQueue, hubspotPerSec*share, acts.HubSpot),
+		apiWorker(workflows.HubSpotSearchTaskQueue, searchPerSec, acts.HubSpot),
+	}
 }
 
 // Run starts the workers and blocks until ctx is done, then stops them gracefully (in-flight activities

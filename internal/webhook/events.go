@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/mail"
 	"strings"
 	"unicode"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/workflows"
 	"go.uber.org/zap"
 )
@@ -123,24 +123,13 @@ func parseEvent(body []byte) (workflows.EventInput, *fieldError) {
 	userID = strings.TrimSpace(in.PartnerUserID())
 	switch {
 	case strings.TrimSpace(email) != "":
-		if !ValidEmail(email) {
+		if !contact.ValidEmail(email) {
 			return in, bad("data.email", "%q is not a well-formed email address", email)
 		}
 	case userID == "":
 		return in, bad("data.email", "is required unless data.partner_user_id is given")
 	}
 	return in, nil
-}
-
-// ValidEmail accepts a bare address (no display name) with a dotted domain, which is what both HubSpot
-// and Extole accept as an identity.
-func ValidEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != strings.TrimSpace(s) || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndexByte(a.Address, '@')
-	return at > 0 && strings.Contains(a.Address[at+1:], ".") && !strings.HasSuffix(a.Address, ".")
 }
 
 func decodeStrict(body []byte, v any) error {

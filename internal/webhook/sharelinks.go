@@ -11,13 +11,12 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/workflows"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
@@ -58,8 +57,6 @@ func (a ExtoleAuth) verify(r *http.Request, body []byte) error {
 // ("Share Link Created" template, reference extole.md §4). The nested {"properties": …} form is written
 // as sent: it was built for HubSpot's API, so its keys are HubSpot properties.
 var envelopeKeys = []string{"event", "event_name", "timestamp", "event_time", "type", "event_id", "partner_user_id", "person_id"}
-
-var shareCodeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{4,50}$`)
 
 // maxPropertyLen bounds one property value; HubSpot's single-line text holds far less than a webhook body.
 const maxPropertyLen = 65536
@@ -169,15 +166,15 @@ func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldErro
 	switch {
 	case email == "":
 		return workflows.ShareLink{}, bad(prefix+"email", "is required")
-	case !ValidEmail(email):
+	case !contact.ValidEmail(email):
 		return workflows.ShareLink{}, bad(prefix+"email", "%q is not a well-formed email address", email)
 	}
-	shareLink, err := normalizeShareLink(props["share_link"])
+	shareLink, err := contact.NormalizeShareLink(props["share_link"])
 	if err != nil {
 		return workflows.ShareLink{}, bad(prefix+"share_link", "%v", err)
 	}
 	props["share_link"] = shareLink
-	if code, ok := props["share_code"]; ok && !shareCodeRe.MatchString(code) {
+	if code, ok := props["share_code"]; ok && !contact.ValidShareCode(code) {
 		return workflows.ShareLink{}, bad(prefix+"share_code", "must be 4–50 letters, digits, '-' or '_' (Extole's rule), got %q", code)
 	}
 
@@ -193,23 +190,6 @@ func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldErro
 		}
 	}
 	return workflows.ShareLink{Email: email, Properties: props, At: at, Key: linkKey(email, props)}, nil
-}
-
-// normalizeShareLink accepts Extole's scheme-less links ("share.example.com/jane12") and stores them with
-// https://, so the link in a HubSpot email is clickable.
-func normalizeShareLink(v string) (string, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", errors.New("is required")
-	}
-	if !strings.Contains(v, "://") {
-		v = "https://" + v
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(v, " \t\n") || !strings.Contains(u.Hostname(), ".") {
-		return "", errors.New("must be a URL like https://refer.example.com/jane12")
-	}
-	return v, nil
 }
 
 // linkKey identifies a delivery's content for de-duplication: the same link with the same properties is

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hubspot-extole/bridge/internal/config"
+	"github.com/hubspot-extole/bridge/internal/temporalx"
+	"github.com/hubspot-extole/bridge/workflows"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+)
+
+const backfillUsage = `usage: starter backfill <command> [flags]
+
+  run [--dry-run] [--wait]          start a backfill now (refuses a second concurrent run)
+  status                            progress of the current or last run
+  pause | resume                    pause or resume the running backfill
+  schedule --cron "0 3 * * *"       create or update the nightly schedule (overlapping runs are skipped)
+  schedule --pause|--unpause|--trigger|--delete
+  export --out FILE.csv             write contacts without a link as an Extole batch-event CSV
+  import --file FILE.csv [--wait]   write Extole's share-link export into HubSpot
+`
+
+func backfill(ctx context.Context, cfg config.Config, log *zap.Logger, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, backfillUsage)
+		return errors.New("missing backfill command")
+	}
+	cmd, args := args[0], args[1:]
+	if cmd == "export" { // talks to HubSpot only
+		return backfillExport(ctx, cfg, args)
+	}
+	c, _, err := temporalx.Dial(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	switch cmd {
+	case "run":
+		return backfillRun(ctx, c, cfg, args)
+	case "status":
+		return backfillStatus(ctx, c)
+	case "pause", "resume":
+		id, err := runningBackfill(ctx, c)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return errors.New("no backfill is running")
+		}
+		if err := c.SignalWorkflow(ctx, id, "", cmd, nil); err != nil {
+			return err
+		}
+		fmt.Printf("%s signalled to %s\n", cmd, id)
+		return nil
+	case "schedule":
+		return backfillSchedule(ctx, c, cfg, args)
+	case "import":
+		return backfillImport(ctx, c, args)
+	default:
+		fmt.Fprint(os.Stderr, backfillUsage)
+		return fmt.Errorf("unknown backfill command %q", cmd)
+	}
+}
+
+// runningBackfill finds a running backfill, whether started by hand or by the schedule (whose runs get
+// the schedule time appended to their IDs, so the ID alone cannot tell).
+func runningBackfill(ctx context.Context, c client.Client) (string, error) {
+	res, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query:    "WorkflowType = 'ShareLinkBackfill' AND ExecutionStatus = 'Running'",
+		PageSize: 1,
+	})
+	if err != nil {
+		return "", err
+	}
+	if len(res.GetExecutions()) == 0 {
+		return "", nil
+	}
+	return res.GetExecutions()[0].GetExecution().GetWorkflowId(), nil
+}
+
+func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("backfill run", flag.ExitOnError)
+	dryRun := fs.Bool("dry-run", false, "scan and report without writing to Extole or HubSpot")
+	wait := fs.Bool("wait", false, "show live progress until the run ends")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if id, err := runningBackfill(ctx, c); err != nil {
+		return err
+	} else if id != "" {
+		fmt.Printf("a backfill is already running: %s (see `starter backfill status`)\n", id)
+		return nil
+	}
+	run, err := c.ExecuteWorkflow(ctx, workflows.BackfillStartOptions(*dryRun), workflows.ShareLinkBackfill,
+		workflows.BackfillInput{DryRun: *dryRun, Label: cfg.ExtoleShareLabel})
+	var dup *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &dup) {
+		fmt.Printf("a backfill is already running: %s (run %s)\n", workflows.BackfillWorkflowID, dup.RunId)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("started %s (run %s)\n", run.GetID(), run.GetRunID())
+	if !*wait {
+		return nil
+	}
+	return watchBackfill(ctx, c, run.GetID())
+}
+
+// watchBackfill draws a progress bar from the progress query until the run (across continue-as-new)
+// closes, then prints its final report.
+func watchBackfill(ctx context.Context, c client.Client, id string) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		d, err := c.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			return err
+		}
+		if d.GetWorkflowExecutionInfo().GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			fmt.Println()
+			return printFinal(ctx, c, id)
+		}
+		var p workflows.BackfillProgress
+		if v, err := c.QueryWorkflow(ctx, id, "", workflows.BackfillQuery); err == nil && v.Get(&p) == nil {
+			fmt.Printf("\r\033[K%s %s", bar(p.Scanned, p.Scanned+p.Remaining), p.Summary())
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Println("\nstopped watching; the backfill goes on (starter backfill status)")
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func bar(done, total int) string {
+	const width = 30
+	if total <= 0 {
+		return "[" + strings.Repeat(".", width) + "]   ?%"
+	}
+	n := min(done*width/total, width)
+	return fmt.Sprintf("[%s%s] %3d%%", strings.Repeat("#", n), strings.Repeat(".", width-n), done*100/total)
+}
+
+func printFinal(ctx context.Context, c client.Client, id string) error {
+	var p workflows.BackfillProgress
+	err := c.GetWorkflow(ctx, id, "").Get(ctx, &p)
+	if err != nil {
+		return fmt.Errorf("backfill %s ended: %w", id, err)
+	}
+	printProgress(p)
+	return nil
+}
+
+func printProgress(p workflows.BackfillProgress) {
+	fmt.Println(p.Summary())
+	fmt.Printf("started %s, updated %s, cursor hs_object_id > %q\n", p.StartedAt.Format(time.RFC3339), p.UpdatedAt.Format(time.RFC3339), p.Cursor)
+	for _, f := range p.Failures {
+		fmt.Println("  failed:", f)
+	}
+}
+
+func backfillStatus(ctx context.Context, c client.Client) error {
+	res, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query:    "WorkflowType = 'ShareLinkBackfill'",
+		PageSize: 1,
+	})
+	if err != nil {
+		return err
+	}
+	if len(res.GetExecutions()) == 0 {
+		fmt.Println("no backfill has run yet")
+		return nil
+	}
+	e := res.GetExecutions()[0]
+	id := e.GetExecution().GetWorkflowId()
+	fmt.Printf("%s: %s\n", id, strings.ToLower(strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")))
+	if e.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return printFinal(ctx, c, id)
+	}
+	v, err := c.QueryWorkflow(ctx, id, "", workflows.BackfillQuery)
+	if err != nil {
+		return fmt.Errorf("query progress (is a worker running?): %w", err)
+	}
+	var p workflows.BackfillProgress
+	if err := v.Get(&p); err != nil {
+		return err
+	}
+	printProgress(p)
+	return nil
+}
+
+func backfillSchedule(ctx context.Context, c client.Client, cfg config.Config, args []string) error {
+	fs := flag.NewFlagSet("backfill schedule", flag.ExitOnError)
+	cron := fs.String("cron", "", `cron expression, e.g. "0 3 * * *" (UTC)`)
+	pause := fs.Bool("pause", false, "pause the schedule")
+	unpause := fs.Bool("unpause", false, "unpause the schedule")
+	trigger := fs.Bool("trigger", false, "start a run now (skipped if one is running)")
+	del := fs.Bool("delete", false, "delete the schedule")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	h := c.ScheduleClient().GetHandle(ctx, workflows.BackfillScheduleID)
+	switch {
+	case *pause:
+		return done("paused", h.Pause(ctx, client.SchedulePauseOptions{Note: "paused with starter backfill schedule --pause"}))
+	case *unpause:
+		return done("unpaused", h.Unpause(ctx, client.ScheduleUnpauseOptions{}))
+	case *trigger:
+		return done("triggered", h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP}))
+	case *del:
+		return done("deleted", h.Delete(ctx))
+	case *cron == "":
+		fs.Usage()
+		return errors.New("give --cron or one of --pause, --unpause, --trigger, --delete")
+	}
+	spec := client.ScheduleSpec{CronExpressions: []string{*cron}}
+	action := &client.ScheduleWorkflowAction{
+		ID:            workflows.BackfillWorkflowID,
+		Workflow:      workflows.ShareLinkBackfill,
+		Args:          []any{workflows.BackfillInput{Label: cfg.ExtoleShareLabel}},
+		TaskQueue:     workflows.TaskQueue,
+		StaticSummary: "scheduled share-link backfill",
+	}
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:      workflows.BackfillScheduleID,
+		Spec:    spec,
+		Action:  action,
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Note:    "share-link backfill (starter backfill schedule)",
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := in.Description.Schedule
+			s.Spec = &spec
+			s.Action = action
+			if s.Policy == nil {
+				s.Policy = &client.SchedulePolicies{}
+			}
+			s.Policy.Overlap = enums.SCHEDULE_OVERLAP_POLICY_SKIP
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		}})
+		return done("updated schedule "+workflows.BackfillScheduleID+" to "+*cron, err)
+	}
+	return done("created schedule "+workflows.BackfillScheduleID+" at "+*cron, err)
+}
+
+func done(what string, err error) error {
+	if err == nil {
+		fmt.Println(what)
+	}
+	return err
+}

@@ -1,0 +1,313 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hubspot-extole/bridge/activities"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Backfill identifiers and message names.
+const (
+	BackfillWorkflowID = "backfill/share-links"
+	BackfillScheduleID = "backfill-share-links"
+	BackfillQuery      = "progress"
+	BackfillPause      = "pause"
+	BackfillResume     = "resume"
+)
+
+// Backfill defaults.
+const (
+	DefaultBackfillPageSize    = 100 // one HubSpot batch write per page
+	DefaultBackfillConcurrency = 10  // contacts in flight per page; the task-queue limits pace them
+	keepFailureSamples         = 20
+)
+
+// Skip reasons reported in BackfillProgress.SkippedReasons.
+const (
+	SkipNoEmail = "no email"
+)
+
+// BackfillInput starts a run, and carries its state across continue-as-new: a cursor and counters,
+// never a list of contacts, so history stays bounded for any number of contacts.
+type BackfillInput struct {
+	DryRun      bool             `json:"dry_run,omitempty"`
+	Label       string           `json:"label"` // Extole program label (EXTOLE_SHARE_LABEL)
+	PageSize    int              `json:"page_size,omitempty"`
+	Concurrency int              `json:"concurrency,omitempty"`
+	Progress    BackfillProgress `json:"progress"`
+}
+
+// BackfillProgress is what the progress query, the Web UI details and `starter backfill status` show.
+type BackfillProgress struct {
+	DryRun         bool           `json:"dry_run,omitempty"`
+	StartedAt      time.Time      `json:"started_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	Scanned        int            `json:"scanned"`            // contacts lacking a link that were visited
+	Linked         int            `json:"linked"`             // contacts that got share_link and share_code
+	Eligible       int            `json:"eligible,omitempty"` // dry run: contacts that would be linked
+	Skipped        int            `json:"skipped"`
+	SkippedReasons map[string]int `json:"skipped_reasons,omitempty"`
+	Failed         int            `json:"failed"`
+	Failures       []string       `json:"failures,omitempty"` // the latest few, "email: reason"
+	Cursor         string         `json:"cursor"`             // hs_object_id of the last contact visited
+	Remaining      int            `json:"remaining"`          // HubSpot's count of contacts still lacking a link past the cursor
+	RatePerMinute  float64        `json:"rate_per_minute"`    // contacts visited per minute, since the start
+	ETA            time.Duration  `json:"eta"`                // Remaining at RatePerMinute
+	Paused         bool           `json:"paused,omitempty"`
+	Done           bool           `json:"done,omitempty"`
+	Generations    int            `json:"generations"` // continue-as-new count
+}
+
+// Summary is a one-line rendering for the Web UI and the terminal.
+func (p BackfillProgress) Summary() string {
+	var b strings.Builder
+	if p.DryRun {
+		fmt.Fprintf(&b, "dry run: scanned %d, would link %d", p.Scanned, p.Eligible)
+	} else {
+		fmt.Fprintf(&b, "scanned %d, linked %d", p.Scanned, p.Linked)
+	}
+	fmt.Fprintf(&b, ", skipped %d, failed %d", p.Skipped, p.Failed)
+	for _, reason := range slices.Sorted(maps.Keys(p.SkippedReasons)) {
+		fmt.Fprintf(&b, " (%s: %d)", reason, p.SkippedReasons[reason])
+	}
+	switch {
+	case p.Done:
+		b.WriteString(" — done")
+	case p.Paused:
+		b.WriteString(" — paused")
+	default:
+		fmt.Fprintf(&b, " — %.0f/min, %d remaining, ETA %s", p.RatePerMinute, p.Remaining, p.ETA.Round(time.Second))
+	}
+	return b.String()
+}
+
+// BackfillStartOptions refuse a second run while one is running (the CLI prints the running one) and
+// allow a new run after the last finished.
+func BackfillStartOptions(dryRun bool) client.StartWorkflowOptions {
+	summary := "share-link backfill: every HubSpot contact without a link gets one from Extole"
+	if dryRun {
+		summary = "share-link backfill (dry run): count contacts without a link"
+	}
+	return client.StartWorkflowOptions{
+		ID:                                       BackfillWorkflowID,
+		TaskQueue:                                TaskQueue,
+		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            summary,
+	}
+}
+
+// ShareLinkBackfill gives every HubSpot contact lacking share_link or share_code a share link and code
+// from Extole. Per page of contacts (keyset by hs_object_id): get-or-create each contact's Extole person
+// and shareable for the program label, then write the links back in one HubSpot batch. Every step is
+// idempotent, so a page re-run after a crash creates no second person or shareable.
+func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress, error) {
+	b := &backfillRun{in: in}
+	p := &b.in.Progress
+	if p.StartedAt.IsZero() {
+		p.StartedAt = workflow.Now(ctx)
+		p.DryRun = in.DryRun
+	}
+	if b.in.PageSize <= 0 || b.in.PageSize > 100 {
+		b.in.PageSize = DefaultBackfillPageSize
+	}
+	if b.in.Concurrency <= 0 {
+		b.in.Concurrency = DefaultBackfillConcurrency
+	}
+	if err := workflow.SetQueryHandler(ctx, BackfillQuery, func() (BackfillProgress, error) { return *p, nil }); err != nil {
+		return *p, err
+	}
+	pause := workflow.GetSignalChannel(ctx, BackfillPause)
+	resume := workflow.GetSignalChannel(ctx, BackfillResume)
+	drainSignals := func() {
+		for pause.ReceiveAsync(nil) {
+			p.Paused = true
+		}
+		for resume.ReceiveAsync(nil) {
+			p.Paused = false
+		}
+	}
+	b.report(ctx)
+
+	for {
+		drainSignals()
+		if p.Paused {
+			b.report(ctx)
+			if err := workflow.Await(ctx, func() bool { return resume.Len() > 0 }); err != nil {
+				return *p, err
+			}
+			continue
+		}
+		page, err := b.search(ctx)
+		if err != nil {
+			return *p, err
+		}
+		if len(page.Contacts) == 0 {
+			p.Done, p.Remaining, p.ETA = true, 0, 0
+			b.report(ctx)
+			return *p, nil
+		}
+		if err := b.processPage(ctx, page.Contacts); err != nil {
+			return *p, err
+		}
+		p.Cursor = page.Contacts[len(page.Contacts)-1].ID
+		p.Remaining = max(page.Remaining-len(page.Contacts), 0)
+		b.report(ctx)
+
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			drainSignals()
+			p.Generations++
+			return *p, workflow.NewContinueAsNewError(ctx, ShareLinkBackfill, b.in)
+		}
+	}
+}
+
+type backfillRun struct {
+	in BackfillInput
+}
+
+func (b *backfillRun) search(ctx workflow.Context) (activities.UnlinkedPage, error) {
+	var h *activities.HubSpot
+	var page activities.UnlinkedPage
+	err := workflow.ExecuteActivity(withHubSpotSearch(ctx), h.SearchUnlinked,
+		activities.SearchUnlinkedInput{AfterID: b.in.Progress.Cursor, Limit: b.in.PageSize}).Get(ctx, &page)
+	return page, err
+}
+
+// processPage links one page: contacts in parallel (bounded), then one batch write.
+func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.ContactRef) error {
+	p := &b.in.Progress
+	links := make([]*activities.LinkWrite, len(contacts))
+	errs := make([]error, len(contacts))
+	inFlight := 0
+	for i, c := range contacts {
+		p.Scanned++
+		if c.Email == "" {
+			b.skip(SkipNoEmail)
+			continue
+		}
+		if b.in.DryRun {
+			p.Eligible++
+			continue
+		}
+		if err := workflow.Await(ctx, func() bool { return inFlight < b.in.Concurrency }); err != nil {
+			return err
+		}
+		inFlight++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() { inFlight-- }()
+			links[i], errs[i] = linkInExtole(ctx, c.Email, b.in.Label)
+		})
+	}
+	if err := workflow.Await(ctx, func() bool { return inFlight == 0 }); err != nil {
+		return err
+	}
+
+	var writes []activities.LinkWrite
+	for i, l := range links {
+		switch {
+		case errs[i] != nil:
+			b.fail(contacts[i].Email, failureReason(errs[i]))
+		case l != nil:
+			writes = append(writes, *l)
+		}
+	}
+	if len(writes) == 0 {
+		return nil
+	}
+	var h *activities.HubSpot
+	var res activities.WriteLinksResult
+	if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.WriteLinks, writes).Get(ctx, &res); err != nil {
+		return err
+	}
+	p.Linked += res.Written
+	for _, f := range res.Failed {
+		b.fail(f.Email, f.Reason)
+	}
+	return nil
+}
+
+// linkInExtole gets or creates the advocate's person and shareable, as Extole's own Salesforce backfill
+// does (reference extole.md §3.1). Each call is its own activity on the backfill's Extole task queue.
+func linkInExtole(ctx workflow.Context, email, label string) (*activities.LinkWrite, error) {
+	var a *activities.Extole
+	ctx = withExtoleBackfill(ctx)
+	var person activities.PersonRef
+	if err := workflow.ExecuteActivity(ctx, a.FindPerson, email).Get(ctx, &person); err != nil {
+		return nil, err
+	}
+	if !person.Found {
+		if err := workflow.ExecuteActivity(ctx, a.CreatePerson, email).Get(ctx, &person); err != nil {
+			return nil, err
+		}
+		if person.Exists { // created meanwhile (a repeated attempt, or Extole itself): look it up
+			if err := workflow.ExecuteActivity(ctx, a.FindPerson, email).Get(ctx, &person); err != nil {
+				return nil, err
+			}
+			if !person.Found {
+				return nil, fmt.Errorf("extole reported %s taken but finds no person", MaskEmail(email))
+			}
+		}
+	}
+	in := activities.ShareableInput{PersonID: person.ID, Label: label}
+	var s activities.ShareableRef
+	if err := workflow.ExecuteActivity(ctx, a.CreateShareable, in).Get(ctx, &s); err != nil {
+		return nil, err
+	}
+	if s.Taken {
+		if err := workflow.ExecuteActivity(ctx, a.FindShareable, in).Get(ctx, &s); err != nil {
+			return nil, err
+		}
+	}
+	return &activities.LinkWrite{Email: email, ShareLink: s.Link, ShareCode: s.Code}, nil
+}
+
+func (b *backfillRun) skip(reason string) {
+	p := &b.in.Progress
+	p.Skipped++
+	if p.SkippedReasons == nil {
+		p.SkippedReasons = map[string]int{}
+	}
+	p.SkippedReasons[reason]++
+}
+
+func (b *backfillRun) fail(email, reason string) {
+	p := &b.in.Progress
+	p.Failed++
+	p.Failures = append(p.Failures, MaskEmail(email)+": "+reason)
+	if len(p.Failures) > keepFailureSamples {
+		p.Failures = p.Failures[len(p.Failures)-keepFailureSamples:]
+	}
+}
+
+// report refreshes the derived figures and the details shown in the Web UI.
+func (b *backfillRun) report(ctx workflow.Context) {
+	p := &b.in.Progress
+	p.UpdatedAt = workflow.Now(ctx)
+	if minutes := p.UpdatedAt.Sub(p.StartedAt).Minutes(); minutes > 0 {
+		p.RatePerMinute = float64(p.Scanned) / minutes
+	}
+	if p.RatePerMinute > 0 {
+		p.ETA = time.Duration(float64(p.Remaining) / p.RatePerMinute * float64(time.Minute))
+	}
+	workflow.SetCurrentDetails(ctx, p.Summary())
+}
+
+// failureReason is the API's own message without Temporal's activity-error wrapping.
+func failureReason(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Error()
+	}
+	return err.Error()
+}

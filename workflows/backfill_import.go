@@ -1,0 +1,155 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hubspot-extole/bridge/activities"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Import message names.
+const (
+	ImportChunkUpdate = "import-chunk"
+	ImportFinish      = "finish"
+	ImportQuery       = "progress"
+)
+
+// ImportChunk is up to 100 rows of Extole's share-link export, already parsed by the CLI, plus the rows
+// of that stretch of the file it skipped and why.
+type ImportChunk struct {
+	Index   int                    `json:"index"` // 0-based; chunks are applied in order, each once
+	Links   []activities.LinkWrite `json:"links"`
+	Skipped []SkippedRow           `json:"skipped,omitempty"`
+}
+
+// SkippedRow is a CSV row that was not imported.
+type SkippedRow struct {
+	Line   int    `json:"line"`
+	Email  string `json:"email,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// ImportProgress is the import's report.
+type ImportProgress struct {
+	File        string       `json:"file"`
+	NextChunk   int          `json:"next_chunk"` // the CLI resumes from here
+	Written     int          `json:"written"`
+	Skipped     int          `json:"skipped"`
+	Failed      int          `json:"failed"`
+	Problems    []SkippedRow `json:"problems,omitempty"` // the first few skipped or failed rows
+	Finished    bool         `json:"finished,omitempty"`
+	Generations int          `json:"generations"`
+}
+
+// ImportChunkResult answers one chunk.
+type ImportChunkResult struct {
+	Written int                       `json:"written"`
+	Failed  []activities.WriteFailure `json:"failed,omitempty"`
+	Already bool                      `json:"already,omitempty"` // this chunk was imported before (a resumed CLI)
+}
+
+const keepImportProblems = 100
+
+// ImportWorkflowID derives the import's ID from the file's content hash: importing the same file again
+// while it runs resumes it instead of starting a second import.
+func ImportWorkflowID(fileHash string) string { return "backfill-import/" + fileHash }
+
+// ImportStartOptions join a running import of the same file (USE_EXISTING).
+func ImportStartOptions(fileHash, file string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       ImportWorkflowID(fileHash),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            "import Extole share links from " + file + " into HubSpot",
+	}
+}
+
+// ShareLinkImport writes Extole's exported share links into HubSpot. The CLI streams the file in
+// chunks through an update; each chunk is written with one batch upsert on the backfill's rate-limited
+// HubSpot queue before the update returns, which paces the CLI. The workflow keeps only counters and the
+// next chunk index, so an interrupted import resumes where it stopped and history stays bounded.
+func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, error) {
+	if err := workflow.SetQueryHandler(ctx, ImportQuery, func() (ImportProgress, error) { return p, nil }); err != nil {
+		return p, err
+	}
+	busy := false
+	err := workflow.SetUpdateHandlerWithOptions(ctx, ImportChunkUpdate,
+		func(ctx workflow.Context, c ImportChunk) (ImportChunkResult, error) {
+			if c.Index < p.NextChunk {
+				return ImportChunkResult{Already: true}, nil
+			}
+			busy = true
+			defer func() { busy = false }()
+			var h *activities.HubSpot
+			var res activities.WriteLinksResult
+			if len(c.Links) > 0 {
+				if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.WriteLinks, c.Links).Get(ctx, &res); err != nil {
+					return ImportChunkResult{}, err
+				}
+			}
+			p.NextChunk = c.Index + 1
+			p.Written += res.Written
+			p.Skipped += len(c.Skipped)
+			p.Failed += len(res.Failed)
+			for _, s := range c.Skipped {
+				p.note(s)
+			}
+			for _, f := range res.Failed {
+				p.note(SkippedRow{Email: MaskEmail(f.Email), Reason: "HubSpot refused: " + f.Reason})
+			}
+			workflow.SetCurrentDetails(ctx, p.Summary())
+			return ImportChunkResult{Written: res.Written, Failed: res.Failed}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(c ImportChunk) error {
+			if c.Index > p.NextChunk {
+				return fmt.Errorf("expected chunk %d, got %d", p.NextChunk, c.Index)
+			}
+			if busy {
+				return fmt.Errorf("chunk %d still being written; send one chunk at a time", p.NextChunk)
+			}
+			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+				return errors.New("continuing as new; send the chunk again in a moment")
+			}
+			if len(c.Links) > 100 {
+				return fmt.Errorf("at most 100 rows per chunk, got %d", len(c.Links))
+			}
+			return nil
+		}},
+	)
+	if err != nil {
+		return p, err
+	}
+	// Run until the CLI says the file is done, continuing as new when history grows; in both cases
+	// only after every chunk in flight has been written.
+	finish := workflow.GetSignalChannel(ctx, ImportFinish)
+	if err := workflow.Await(ctx, func() bool {
+		return finish.Len() > 0 || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	}); err != nil {
+		return p, err
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return p, err
+	}
+	if !finish.ReceiveAsync(nil) {
+		p.Generations++
+		return p, workflow.NewContinueAsNewError(ctx, ShareLinkImport, p)
+	}
+	p.Finished = true
+	workflow.SetCurrentDetails(ctx, p.Summary())
+	return p, nil
+}
+
+func (p *ImportProgress) note(s SkippedRow) {
+	if len(p.Problems) < keepImportProblems {
+		p.Problems = append(p.Problems, s)
+	}
+}
+
+// Summary is a one-line report.
+func (p ImportProgress) Summary() string {
+	return fmt.Sprintf("%s: written %d, skipped %d, failed %d (%d chunks)", p.File, p.Written, p.Skipped, p.Failed, p.NextChunk)
+}
