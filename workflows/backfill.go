@@ -27,7 +27,7 @@ const (
 // Backfill defaults.
 const (
 	DefaultBackfillPageSize    = 100 // one HubSpot batch write per page
-	DefaultBackfillConcurrency = 10  // contacts in flight per page; the task-queue limits pace them
+	DefaultBackfillConcurrency = 100 // contacts in flight per page; the task-queue limits pace them
 	keepFailureSamples         = 20
 )
 
@@ -48,23 +48,24 @@ type BackfillInput struct {
 
 // BackfillProgress is what the progress query, the Web UI details and `starter backfill status` show.
 type BackfillProgress struct {
-	DryRun         bool           `json:"dry_run,omitempty"`
-	StartedAt      time.Time      `json:"started_at"`
-	UpdatedAt      time.Time      `json:"updated_at"`
-	Scanned        int            `json:"scanned"`            // contacts lacking a link that were visited
-	Linked         int            `json:"linked"`             // contacts that got share_link and share_code
-	Eligible       int            `json:"eligible,omitempty"` // dry run: contacts that would be linked
-	Skipped        int            `json:"skipped"`
-	SkippedReasons map[string]int `json:"skipped_reasons,omitempty"`
-	Failed         int            `json:"failed"`
-	Failures       []string       `json:"failures,omitempty"` // the latest few, "email: reason"
-	Cursor         string         `json:"cursor"`             // hs_object_id of the last contact visited
-	Remaining      int            `json:"remaining"`          // HubSpot's count of contacts still lacking a link past the cursor
-	RatePerMinute  float64        `json:"rate_per_minute"`    // contacts visited per minute, since the start
-	ETA            time.Duration  `json:"eta"`                // Remaining at RatePerMinute
-	Paused         bool           `json:"paused,omitempty"`
-	Done           bool           `json:"done,omitempty"`
-	Generations    int            `json:"generations"` // continue-as-new count
+	DryRun          bool           `json:"dry_run,omitempty"`
+	StartedAt       time.Time      `json:"started_at"`
+	UpdatedAt       time.Time      `json:"updated_at"`
+	Scanned         int            `json:"scanned"`            // contacts lacking a link that were visited
+	Linked          int            `json:"linked"`             // contacts that got share_link and share_code
+	Eligible        int            `json:"eligible,omitempty"` // dry run: contacts that would be linked
+	Skipped         int            `json:"skipped"`
+	SkippedReasons  map[string]int `json:"skipped_reasons,omitempty"`
+	Failed          int            `json:"failed"`
+	Failures        []string       `json:"failures,omitempty"` // the latest few, "email: reason"
+	Cursor          string         `json:"cursor"`             // hs_object_id of the last contact visited
+	Remaining       int            `json:"remaining"`          // HubSpot's count of contacts still lacking a link past the cursor
+	RatePerMinute   float64        `json:"rate_per_minute"`    // contacts visited per minute, since the start
+	ETA             time.Duration  `json:"eta"`                // Remaining at RatePerMinute
+	Paused          bool           `json:"paused,omitempty"`
+	Done            bool           `json:"done,omitempty"`
+	Generations     int            `json:"generations"` // continue-as-new count
+	PropertiesReady bool           `json:"properties_ready,omitempty"`
 }
 
 // Summary is a one-line rendering for the Web UI and the terminal.
@@ -127,26 +128,23 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 	if err := workflow.SetQueryHandler(ctx, BackfillQuery, func() (BackfillProgress, error) { return *p, nil }); err != nil {
 		return *p, err
 	}
-	pause := workflow.GetSignalChannel(ctx, BackfillPause)
-	resume := workflow.GetSignalChannel(ctx, BackfillResume)
-	drainSignals := func() {
-		for pause.ReceiveAsync(nil) {
-			p.Paused = true
-		}
-		for resume.ReceiveAsync(nil) {
-			p.Paused = false
-		}
-	}
+	b.pause = workflow.GetSignalChannel(ctx, BackfillPause)
+	b.resume = workflow.GetSignalChannel(ctx, BackfillResume)
 	b.report(ctx)
 
+	if !b.in.DryRun && !p.PropertiesReady {
+		// The write-back needs share_link and share_code to exist: create them once per run (the
+		// worker's start-up setup normally has), before Extole is asked for anything.
+		var h *activities.HubSpot
+		if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.EnsureProperties).Get(ctx, nil); err != nil {
+			return *p, err
+		}
+		p.PropertiesReady = true
+	}
+
 	for {
-		drainSignals()
-		if p.Paused {
-			b.report(ctx)
-			if err := workflow.Await(ctx, func() bool { return resume.Len() > 0 }); err != nil {
-				return *p, err
-			}
-			continue
+		if err := b.waitWhilePaused(ctx); err != nil {
+			return *p, err
 		}
 		page, err := b.search(ctx)
 		if err != nil {
@@ -165,7 +163,7 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 		b.report(ctx)
 
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			drainSignals()
+			b.drainSignals() // a signal not received before continue-as-new would be lost
 			p.Generations++
 			return *p, workflow.NewContinueAsNewError(ctx, ShareLinkBackfill, b.in)
 		}
@@ -173,7 +171,34 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 }
 
 type backfillRun struct {
-	in BackfillInput
+	in            BackfillInput
+	pause, resume workflow.ReceiveChannel
+}
+
+// drainSignals applies pause and resume signals in the order of the two channels; a resume after a
+// pause in the same batch wins, which is what an operator who pressed both means.
+func (b *backfillRun) drainSignals() {
+	for b.pause.ReceiveAsync(nil) {
+		b.in.Progress.Paused = true
+	}
+	for b.resume.ReceiveAsync(nil) {
+		b.in.Progress.Paused = false
+	}
+}
+
+// waitWhilePaused blocks while the backfill is paused. It is checked before every page and before each
+// contact, so a pause takes effect within the contacts already in flight.
+func (b *backfillRun) waitWhilePaused(ctx workflow.Context) error {
+	b.drainSignals()
+	for b.in.Progress.Paused {
+		b.report(ctx)
+		if err := workflow.Await(ctx, func() bool { return b.resume.Len() > 0 }); err != nil {
+			return err
+		}
+		b.drainSignals()
+		b.report(ctx)
+	}
+	return nil
 }
 
 func (b *backfillRun) search(ctx workflow.Context) (activities.UnlinkedPage, error) {
@@ -201,6 +226,9 @@ func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.Co
 			continue
 		}
 		if err := workflow.Await(ctx, func() bool { return inFlight < b.in.Concurrency }); err != nil {
+			return err
+		}
+		if err := b.waitWhilePaused(ctx); err != nil {
 			return err
 		}
 		inFlight++

@@ -42,6 +42,8 @@ type ImportProgress struct {
 	Problems    []SkippedRow `json:"problems,omitempty"` // the first few skipped or failed rows
 	Finished    bool         `json:"finished,omitempty"`
 	Generations int          `json:"generations"`
+	// PropertiesReady: this import made sure the HubSpot properties exist.
+	PropertiesReady bool `json:"properties_ready,omitempty"`
 }
 
 // ImportChunkResult answers one chunk.
@@ -84,6 +86,9 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 			}
 			busy = true
 			defer func() { busy = false }()
+			if err := workflow.Await(ctx, func() bool { return p.PropertiesReady }); err != nil {
+				return ImportChunkResult{}, err
+			}
 			var h *activities.HubSpot
 			var res activities.WriteLinksResult
 			if len(c.Links) > 0 {
@@ -123,6 +128,14 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 	if err != nil {
 		return p, err
 	}
+	if !p.PropertiesReady { // the write-back needs share_link and share_code to exist
+		var h *activities.HubSpot
+		if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.EnsureProperties).Get(ctx, nil); err != nil {
+			return p, err
+		}
+		p.PropertiesReady = true
+	}
+
 	// Run until the CLI says the file is done, continuing as new when history grows; in both cases
 	// only after every chunk in flight has been written.
 	finish := workflow.GetSignalChannel(ctx, ImportFinish)

@@ -90,7 +90,9 @@ func namespaceClient(t *testing.T) client.Client {
 		t.Skip("integration test: needs the Temporal dev server")
 	}
 	serverOnce.Do(func() {
-		var args []string
+		// Continue-as-new is suggested after 500 events instead of 4,096, so the integration tests
+		// exercise it for real.
+		args := []string{"--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=500"}
 		for i := range namespaces {
 			args = append(args, "--namespace", fmt.Sprintf("e2e-%d", i))
 		}
@@ -121,14 +123,26 @@ type stack struct {
 	HubSpotURL string
 	WebhookURL string // base URL of the gin server
 	Log        *zap.Logger
+
+	startWorkers func() (stop func())
+	StopWorkers  func() // stops the running workers (idempotent only through RestartWorkers)
+}
+
+// RestartWorkers stops the workers, as a crash or a deploy would, and starts fresh ones.
+func (s *stack) RestartWorkers() {
+	s.StopWorkers()
+	s.StopWorkers = s.startWorkers()
 }
 
 type stackOptions struct {
-	ExtolePerMinute int // worker-side limits; default high so tests do not wait on them
-	HubSpotPer10s   int
-	HubSpot         sandbox.HubSpotOptions // the simulated HubSpot's limits; default unlimited
-	Auth            webhook.HubSpotAuth
-	ExtoleAuth      webhook.ExtoleAuth // default: bearer extoleWebhookToken
+	ExtolePerMinute     int // worker-side limits; default high so tests do not wait on them
+	HubSpotPer10s       int
+	HubSpotSearchPerSec int
+	// BackfillSharePercent: the backfill's part of each API budget (0 = the default 50).
+	BackfillSharePercent int
+	HubSpot              sandbox.HubSpotOptions // the simulated HubSpot's limits; default unlimited
+	Auth                 webhook.HubSpotAuth
+	ExtoleAuth           webhook.ExtoleAuth // default: bearer extoleWebhookToken
 }
 
 const (
@@ -145,6 +159,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	if o.HubSpotPer10s == 0 {
 		o.HubSpotPer10s = 10_000
+	}
+	if o.HubSpotSearchPerSec == 0 {
+		o.HubSpotSearchPerSec = 1_000
 	}
 	if o.HubSpot.RatePer10s == 0 {
 		o.HubSpot.RatePer10s = -1
@@ -175,17 +192,21 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Extole:  &activities.Extole{Client: extole.New(extoleSrv.URL, extoleToken, nil)},
 		HubSpot: &activities.HubSpot{Client: hubspot.New(hubspotSrv.URL, hubspotToken, nil)},
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, temporalx.Limits{ExtolePerMinute: o.ExtolePerMinute, HubSpotPer10s: o.HubSpotPer10s}))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("workers: %v", err)
+	s.startWorkers = func() func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		lim := temporalx.Limits{ExtolePerMinute: o.ExtolePerMinute, HubSpotPer10s: o.HubSpotPer10s,
+			HubSpotSearchPerSec: o.HubSpotSearchPerSec, BackfillSharePercent: o.BackfillSharePercent}
+		go func() { done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, lim)) }()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("workers: %v", err)
+			}
 		}
-	})
+	}
+	s.StopWorkers = s.startWorkers()
+	t.Cleanup(func() { s.StopWorkers() })
 
 	router := webhook.NewRouter(webhook.Deps{Temporal: c, Log: s.Log, HubSpot: o.Auth, Extole: o.ExtoleAuth})
 	web := httptest.NewServer(router)

@@ -74,7 +74,8 @@ func NewWorkers(c client.Client, acts Activities, lim Limits) []worker.Worker {
 	apiWorker := func(queue string, perSec float64, act any) worker.Worker {
 		w := worker.New(c, queue, worker.Options{
 			TaskQueueActivitiesPerSecond:       perSec,
-			MaxConcurrentActivityExecutionSize: 20,
+			MaxConcurrentActivityExecutionSize: 50,
+			MaxConcurrentActivityTaskPollers:   8,
 		})
 		w.RegisterActivity(act)
 		return w
