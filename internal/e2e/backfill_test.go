@@ -209,6 +209,7 @@ func TestBackfillPauseAndResume(t *testing.T) {
 	require.NoError(t, run.Get(context.Background(), &p))
 	assert.False(t, p.Paused)
 	assert.Equal(t, count[eligible], p.Linked)
+	s.recordHistory(run.GetID(), "share_link_backfill")
 	s.assertLinkedOnce(count[eligible], map[string]string{})
 }
 
@@ -233,6 +234,9 @@ func TestImportWritesLinksAndReportsBadRows(t *testing.T) {
 
 	final, err := fileroute.Import(context.Background(), s.Client, path, nil)
 	require.NoError(t, err)
+	hash, err := fileroute.FileHash(path)
+	require.NoError(t, err)
+	s.recordHistory(workflows.ImportWorkflowID(hash), "share_link_import")
 	assert.True(t, final.Finished)
 	assert.Equal(t, good, final.Written)
 	assert.Equal(t, 3, final.Skipped)

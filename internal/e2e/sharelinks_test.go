@@ -81,6 +81,33 @@ func TestShareLinkCreatesNewContact(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	assert.Equal(t, writes, s.HubSpot.Stats().Writes)
 	assert.Equal(t, 1, countByEmail(s.HubSpot.Contacts(), "new@example.com"))
+	s.recordHistory(res["workflow_id"].(string), "share_link_sync")
+}
+
+// The worker runs SetupHubSpot at start; `starter setup hubspot` calls the same client method.
+func TestSetupHubSpotCreatesPropertiesOnce(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	var first, second hubspot.EnsureReport
+	run, err := s.Client.ExecuteWorkflow(context.Background(), workflows.SetupHubSpotStartOptions(), workflows.SetupHubSpot)
+	require.NoError(t, err)
+	require.NoError(t, run.Get(context.Background(), &first))
+	assert.True(t, first.GroupCreated)
+	assert.ElementsMatch(t, []string{"share_link", "share_code", "advocate_code", "extole_app_type"}, first.Created)
+	s.recordHistory(run.GetID(), "setup_hubspot")
+
+	run, err = s.Client.ExecuteWorkflow(context.Background(), workflows.SetupHubSpotStartOptions(), workflows.SetupHubSpot)
+	require.NoError(t, err)
+	require.NoError(t, run.Get(context.Background(), &second))
+	assert.False(t, second.GroupCreated)
+	assert.Empty(t, second.Created)
+	assert.ElementsMatch(t, first.Created, second.Existing)
+	names := map[string]string{}
+	for _, p := range s.HubSpot.Properties() {
+		names[p.Name] = p.GroupName
+	}
+	for _, name := range first.Created {
+		assert.Equal(t, "extole", names[name], name)
+	}
 }
 
 func TestShareLinkUpdatesExistingContactWithoutDuplicate(t *testing.T) {

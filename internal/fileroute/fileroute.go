@@ -106,7 +106,7 @@ const ChunkSize = 100
 // chunk.
 func Import(ctx context.Context, c client.Client, path string, progress func(chunk int)) (workflows.ImportProgress, error) {
 	var final workflows.ImportProgress
-	hash, err := fileHash(path)
+	hash, err := FileHash(path)
 	if err != nil {
 		return final, err
 	}
@@ -204,7 +204,8 @@ func sendChunk(ctx context.Context, c client.Client, id string, chunk workflows.
 	return fmt.Errorf("chunk %d: %w", chunk.Index, lastErr)
 }
 
-func fileHash(path string) (string, error) {
+// FileHash identifies an import file by its content (the import workflow ID is derived from it).
+func FileHash(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
