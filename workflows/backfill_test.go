@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,15 +40,23 @@ func fakeContacts(n int) func(context.Context, activities.SearchUnlinkedInput) (
 	}
 }
 
+// backfillEnv mocks the backfill's activities. The test environment runs activities concurrently, so
+// the counters are guarded.
 type backfillEnv struct {
 	env                        *testsuite.TestWorkflowEnvironment
+	mu                         sync.Mutex
 	finds, creates, shareables int
 	written                    map[string]string
 }
 
+func (b *backfillEnv) count(n *int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	*n++
+}
+
 func newBackfillEnv(n int) *backfillEnv {
-	var s testsuite.WorkflowTestSuite
-	b := &backfillEnv{env: s.NewTestWorkflowEnvironment(), written: map[string]string{}}
+	b := &backfillEnv{env: newTestEnv(), written: map[string]string{}}
 	h, e := &activities.HubSpot{}, &activities.Extole{}
 	b.env.RegisterActivity(h)
 	b.env.RegisterActivity(e)
@@ -55,7 +64,7 @@ func newBackfillEnv(n int) *backfillEnv {
 	b.env.OnActivity(h.SearchUnlinked, mock.Anything, mock.Anything).Return(fakeContacts(n))
 	b.env.OnActivity(e.FindPerson, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, email string) (activities.PersonRef, error) {
-			b.finds++
+			b.count(&b.finds)
 			if email == "c5@example.com" {
 				return activities.PersonRef{}, activities.TranslateExtoleError(&extole.Error{Kind: extole.KindInvalid, Status: 400, Code: "invalid_key_value", Message: "bad"})
 			}
@@ -63,16 +72,18 @@ func newBackfillEnv(n int) *backfillEnv {
 		})
 	b.env.OnActivity(e.CreatePerson, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, email string) (activities.PersonRef, error) {
-			b.creates++
+			b.count(&b.creates)
 			return activities.PersonRef{ID: "p-" + email, Found: true}, nil
 		})
 	b.env.OnActivity(e.CreateShareable, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ShareableInput) (activities.ShareableRef, error) {
-			b.shareables++
+			b.count(&b.shareables)
 			return activities.ShareableRef{Code: "code-" + in.PersonID, Link: "https://r.example.com/" + in.PersonID}, nil
 		})
 	b.env.OnActivity(h.WriteLinks, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, links []activities.LinkWrite) (activities.WriteLinksResult, error) {
+			b.mu.Lock()
+			defer b.mu.Unlock()
 			for _, l := range links {
 				b.written[l.Email] = l.ShareCode
 			}

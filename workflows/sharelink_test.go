@@ -46,8 +46,7 @@ func sendLink(env *testsuite.TestWorkflowEnvironment, l ShareLink, into *[]updat
 }
 
 func TestShareLinkSyncLatestWinsAndDuplicatesWriteNothing(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv()
 	a := &activities.HubSpot{}
 	env.RegisterActivity(a)
 	var written []string
@@ -89,8 +88,7 @@ func TestShareLinkSyncLatestWinsAndDuplicatesWriteNothing(t *testing.T) {
 }
 
 func TestShareLinkSyncRejectsAnotherContactsLink(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv()
 	env.RegisterActivity(&activities.HubSpot{})
 	var answers []updateResult
 	env.RegisterDelayedCallback(func() {
@@ -105,8 +103,7 @@ func TestShareLinkSyncRejectsAnotherContactsLink(t *testing.T) {
 }
 
 func TestShareLinkSyncCreatesMissingPropertiesOnce(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv()
 	a := &activities.HubSpot{}
 	env.RegisterActivity(a)
 	calls := 0
@@ -136,8 +133,7 @@ func TestShareLinkSyncCreatesMissingPropertiesOnce(t *testing.T) {
 }
 
 func TestShareLinkSyncFailsWithHubSpotsMessage(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv()
 	a := &activities.HubSpot{}
 	env.RegisterActivity(a)
 	env.OnActivity(a.UpsertContact, mock.Anything, mock.Anything).Return(activities.UpsertContactResult{},

@@ -32,7 +32,7 @@ import (
 // Every test gets its own namespace, so workers of one test never pick up another test's tasks (task
 // queue names are constants of the product). The dev server creates them, with our search attributes,
 // at launch.
-const namespaces = 16
+const namespaces = 32
 
 var (
 	serverOnce sync.Once
@@ -84,7 +84,7 @@ func startDevServer(extraArgs ...string) (*testsuite.DevServer, error) {
 }
 
 // namespaceClient returns a client on a namespace no other test uses, on the shared dev server.
-func namespaceClient(t *testing.T) client.Client {
+func namespaceClient(t testing.TB) (client.Client, string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs the Temporal dev server")
@@ -105,12 +105,13 @@ func namespaceClient(t *testing.T) client.Client {
 	if n >= namespaces {
 		t.Fatalf("more than %d integration tests: raise `namespaces` in harness_test.go", namespaces)
 	}
-	c, err := client.NewClientFromExisting(server.Client(), client.Options{Namespace: fmt.Sprintf("e2e-%d", n), Logger: quietLogger{}})
+	ns := fmt.Sprintf("e2e-%d", n)
+	c, err := client.NewClientFromExisting(server.Client(), client.Options{Namespace: ns, Logger: quietLogger{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c
+	return c, ns
 }
 
 // stack is the whole system for one test.
@@ -153,7 +154,7 @@ const (
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
-	c := namespaceClient(t)
+	c, _ := namespaceClient(t)
 	if o.ExtolePerMinute == 0 {
 		o.ExtolePerMinute = 60_000
 	}
