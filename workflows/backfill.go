@@ -20,8 +20,9 @@ const (
 	BackfillWorkflowID = "backfill/share-links"
 	BackfillScheduleID = "backfill-share-links"
 	BackfillQuery      = "progress"
-	BackfillPause      = "pause"
-	BackfillResume     = "resume"
+	// BackfillPauseSignal carries true to pause and false to resume. One channel, so a pause and a
+	// resume sent in quick succession apply in the order they were sent.
+	BackfillPauseSignal = "pause"
 )
 
 // Backfill defaults.
@@ -128,8 +129,7 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 	if err := workflow.SetQueryHandler(ctx, BackfillQuery, func() (BackfillProgress, error) { return *p, nil }); err != nil {
 		return *p, err
 	}
-	b.pause = workflow.GetSignalChannel(ctx, BackfillPause)
-	b.resume = workflow.GetSignalChannel(ctx, BackfillResume)
+	b.pause = workflow.GetSignalChannel(ctx, BackfillPauseSignal)
 	b.report(ctx)
 
 	if !b.in.DryRun && !p.PropertiesReady {
@@ -171,18 +171,15 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 }
 
 type backfillRun struct {
-	in            BackfillInput
-	pause, resume workflow.ReceiveChannel
+	in    BackfillInput
+	pause workflow.ReceiveChannel
 }
 
-// drainSignals applies pause and resume signals in the order of the two channels; a resume after a
-// pause in the same batch wins, which is what an operator who pressed both means.
+// drainSignals applies pause/resume signals in arrival order; the last one wins.
 func (b *backfillRun) drainSignals() {
-	for b.pause.ReceiveAsync(nil) {
-		b.in.Progress.Paused = true
-	}
-	for b.resume.ReceiveAsync(nil) {
-		b.in.Progress.Paused = false
+	var paused bool
+	for b.pause.ReceiveAsync(&paused) {
+		b.in.Progress.Paused = paused
 	}
 }
 
@@ -192,7 +189,7 @@ func (b *backfillRun) waitWhilePaused(ctx workflow.Context) error {
 	b.drainSignals()
 	for b.in.Progress.Paused {
 		b.report(ctx)
-		if err := workflow.Await(ctx, func() bool { return b.resume.Len() > 0 }); err != nil {
+		if err := workflow.Await(ctx, func() bool { return b.pause.Len() > 0 }); err != nil {
 			return err
 		}
 		b.drainSignals()

@@ -55,6 +55,9 @@ type ImportChunkResult struct {
 
 const keepImportProblems = 100
 
+// ErrContinuingAsNew is the validator's answer while the import continues as new: send the chunk again.
+var ErrContinuingAsNew = errors.New("import is continuing as new; send the chunk again in a moment")
+
 // ImportWorkflowID derives the import's ID from the file's content hash: importing the same file again
 // while it runs resumes it instead of starting a second import.
 func ImportWorkflowID(fileHash string) string { return "backfill-import/" + fileHash }
@@ -117,7 +120,7 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 				return fmt.Errorf("chunk %d still being written; send one chunk at a time", p.NextChunk)
 			}
 			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-				return errors.New("continuing as new; send the chunk again in a moment")
+				return ErrContinuingAsNew
 			}
 			if len(c.Links) > 100 {
 				return fmt.Errorf("at most 100 rows per chunk, got %d", len(c.Links))

@@ -145,12 +145,16 @@ func TestBackfillDryRunWritesNothing(t *testing.T) {
 func TestBackfillPauseStopsNewWork(t *testing.T) {
 	b := newBackfillEnv(250)
 	var paused BackfillProgress
-	b.env.RegisterDelayedCallback(func() { b.env.SignalWorkflow(BackfillPause, nil) }, 0)
+	// A pause and a resume in quick succession: the last one sent wins.
+	b.env.RegisterDelayedCallback(func() {
+		b.env.SignalWorkflow(BackfillPauseSignal, false)
+		b.env.SignalWorkflow(BackfillPauseSignal, true)
+	}, 0)
 	b.env.RegisterDelayedCallback(func() {
 		v, err := b.env.QueryWorkflow(BackfillQuery)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&paused))
-		b.env.SignalWorkflow(BackfillResume, nil)
+		b.env.SignalWorkflow(BackfillPauseSignal, false)
 	}, time.Hour)
 	b.env.ExecuteWorkflow(ShareLinkBackfill, BackfillInput{Label: "refer-a-friend"})
 	require.NoError(t, b.env.GetWorkflowError())

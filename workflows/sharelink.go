@@ -108,16 +108,8 @@ func ShareLinkSync(ctx workflow.Context, st ShareLinkState) (AppliedLink, error)
 	); err != nil {
 		return AppliedLink{}, err
 	}
-	signals := workflow.GetSignalChannel(ctx, ShareLinkSignal)
-	drain := func() {
-		var l ShareLink
-		for signals.ReceiveAsync(&l) {
-			if r.validate(l) == nil {
-				r.accept(l)
-			}
-			l = ShareLink{}
-		}
-	}
+	r.signals = workflow.GetSignalChannel(ctx, ShareLinkSignal)
+	signals, drain := r.signals, r.drain
 
 	for {
 		drain()
@@ -156,6 +148,19 @@ func ShareLinkSync(ctx workflow.Context, st ShareLinkState) (AppliedLink, error)
 type shareLinkRun struct {
 	st      ShareLinkState
 	ensured bool // the bridge's HubSpot properties were created during this run
+	signals workflow.ReceiveChannel
+}
+
+// drain accepts the links that arrived by signal (the webhook's fallback when no worker answered the
+// update in time). Signals left unread when the workflow closes would be lost, so every exit drains.
+func (r *shareLinkRun) drain() {
+	var l ShareLink
+	for r.signals.ReceiveAsync(&l) {
+		if r.validate(l) == nil {
+			r.accept(l)
+		}
+		l = ShareLink{}
+	}
 }
 
 func (r *shareLinkRun) validate(l ShareLink) error {
@@ -202,9 +207,12 @@ func (r *shareLinkRun) applyLatest(ctx workflow.Context) error {
 
 	res, err := r.write(ctx, latest)
 	if err != nil {
+		r.drain()
 		if len(r.st.Pending) > 0 {
-			// A newer link arrived while this one failed; it supersedes this one, so go on with it.
-			logger.Error("HubSpot rejected a share link; a newer one is pending", "error", err)
+			// More links arrived while this one was being written: rather than fail and lose them, report
+			// this one and go on with them (the contact then gets the newest of those).
+			logger.Error("HubSpot rejected a share link; going on with the links that arrived meanwhile", "error", err)
+			workflow.SetCurrentDetails(ctx, "HubSpot rejected link "+latest.Properties["share_code"]+": "+err.Error())
 			return nil
 		}
 		return err

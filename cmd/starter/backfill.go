@@ -28,7 +28,7 @@ const backfillUsage = `usage: starter backfill <command> [flags]
   schedule --cron "0 3 * * *"       create or update the nightly schedule (overlapping runs are skipped)
   schedule --pause|--unpause|--trigger|--delete
   export --out FILE.csv             write contacts without a link as an Extole batch-event CSV
-  import --file FILE.csv [--wait]   write Extole's share-link export into HubSpot
+  import --file FILE.csv            write Extole's share-link export into HubSpot (resumable)
 `
 
 func backfill(ctx context.Context, cfg config.Config, log *zap.Logger, args []string) error {
@@ -58,7 +58,7 @@ func backfill(ctx context.Context, cfg config.Config, log *zap.Logger, args []st
 		if id == "" {
 			return errors.New("no backfill is running")
 		}
-		if err := c.SignalWorkflow(ctx, id, "", cmd, nil); err != nil {
+		if err := c.SignalWorkflow(ctx, id, "", workflows.BackfillPauseSignal, cmd == "pause"); err != nil {
 			return err
 		}
 		fmt.Printf("%s signalled to %s\n", cmd, id)
@@ -101,6 +101,31 @@ func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args [
 	} else if id != "" {
 		fmt.Printf("a backfill is already running: %s (see `starter backfill status`)\n", id)
 		return nil
+	}
+	if !*dryRun {
+		// With a schedule in place, start the run through it: the schedule's overlap policy (skip) then
+		// covers manual and scheduled runs alike, which a workflow ID cannot (scheduled runs get the
+		// schedule time appended to their ID).
+		h := c.ScheduleClient().GetHandle(ctx, workflows.BackfillScheduleID)
+		if _, err := h.Describe(ctx); err == nil {
+			if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP}); err != nil {
+				return err
+			}
+			fmt.Printf("triggered through schedule %s (skipped if a scheduled run is in progress)\n", workflows.BackfillScheduleID)
+			if !*wait {
+				return nil
+			}
+			for range 30 { // the schedule starts the run within moments
+				if id, err := runningBackfill(ctx, c); err != nil || id != "" {
+					if err != nil {
+						return err
+					}
+					return watchBackfill(ctx, c, id)
+				}
+				time.Sleep(time.Second)
+			}
+			return errors.New("the triggered run did not appear; see `starter backfill status`")
+		}
 	}
 	run, err := c.ExecuteWorkflow(ctx, workflows.BackfillStartOptions(*dryRun), workflows.ShareLinkBackfill,
 		workflows.BackfillInput{DryRun: *dryRun, Label: cfg.ExtoleShareLabel})

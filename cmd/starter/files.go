@@ -49,7 +49,7 @@ func backfillImport(ctx context.Context, c client.Client, args []string) error {
 		return errors.New("--file FILE.csv is required")
 	}
 	final, err := fileroute.Import(ctx, c, *file, func(chunk int) {
-		fmt.Fprintf(os.Stderr, "\r\033[K%d rows sent", (chunk+1)*fileroute.ChunkSize)
+		fmt.Fprintf(os.Stderr, "\r\033[K%d chunks of up to %d rows written", chunk+1, fileroute.ChunkSize)
 	})
 	fmt.Fprintln(os.Stderr)
 	if err != nil {

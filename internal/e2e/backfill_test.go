@@ -196,7 +196,7 @@ func TestBackfillPauseAndResume(t *testing.T) {
 	run := s.startBackfill(workflows.BackfillInput{Label: "refer-a-friend", Concurrency: 5})
 	eventually(t, time.Minute, "backfill under way", func() bool { return len(s.Extole.Persons()) >= 20 })
 
-	require.NoError(t, s.Client.SignalWorkflow(context.Background(), run.GetID(), "", workflows.BackfillPause, nil))
+	require.NoError(t, s.Client.SignalWorkflow(context.Background(), run.GetID(), "", workflows.BackfillPauseSignal, true))
 	eventually(t, 30*time.Second, "paused", func() bool { return s.backfillProgress(run.GetID()).Paused })
 	time.Sleep(time.Second) // contacts in flight at the pause finish
 	calls := len(s.Extole.Requests())
@@ -204,7 +204,7 @@ func TestBackfillPauseAndResume(t *testing.T) {
 	assert.Equal(t, calls, len(s.Extole.Requests()), "no Extole calls while paused")
 	assert.Less(t, len(s.Extole.Persons()), count[eligible])
 
-	require.NoError(t, s.Client.SignalWorkflow(context.Background(), run.GetID(), "", workflows.BackfillResume, nil))
+	require.NoError(t, s.Client.SignalWorkflow(context.Background(), run.GetID(), "", workflows.BackfillPauseSignal, false))
 	var p workflows.BackfillProgress
 	require.NoError(t, run.Get(context.Background(), &p))
 	assert.False(t, p.Paused)

@@ -164,6 +164,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.HubSpotSearchPerSec == 0 {
 		o.HubSpotSearchPerSec = 1_000
 	}
+	if o.BackfillSharePercent == 0 {
+		o.BackfillSharePercent = 50
+	}
 	if o.HubSpot.RatePer10s == 0 {
 		o.HubSpot.RatePer10s = -1
 	}

@@ -7,9 +7,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -82,7 +84,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 	if err != nil {
 		return 0, &Error{Kind: KindInvalid, Code: "request", Message: err.Error(), cause: err}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -92,7 +96,12 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return 0, ctxErr
 		}
-		// The URL may carry nothing secret (the token travels in a header), so the error is safe to log.
+		// The URL can carry an email (persons lookup): keep only the underlying cause, as the HubSpot
+		// client does, so no address reaches a failure message or a log line.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("%s %s: %w", method, strings.SplitN(path, "?", 2)[0], ue.Err)
+		}
 		return 0, &Error{Kind: KindTransient, cause: err}
 	}
 	defer res.Body.Close()

@@ -57,7 +57,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Status == 0 {
+	if e.Status == 0 && e.cause != nil {
 		return fmt.Sprintf("extole: %s: %v", e.Kind, e.cause)
 	}
 	msg := fmt.Sprintf("extole: %d %s: %s", e.Status, e.Code, e.Message)

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
@@ -170,7 +171,7 @@ func Import(ctx context.Context, c client.Client, path string, progress func(chu
 		default:
 			chunk.Links = append(chunk.Links, activities.LinkWrite{Email: l.Email, ShareLink: l.ShareLink, ShareCode: l.ShareCode})
 		}
-		if len(chunk.Links) == ChunkSize {
+		if len(chunk.Links)+len(chunk.Skipped) == ChunkSize {
 			if err := flush(); err != nil {
 				return final, err
 			}
@@ -178,30 +179,32 @@ func Import(ctx context.Context, c client.Client, path string, progress func(chu
 	}
 }
 
-// sendChunk submits one chunk and waits until it is written. The workflow refuses a chunk while it
-// continues as new; the chunk is then sent again a moment later (the update ID makes a repeat harmless).
+// sendChunk submits one chunk and waits until it is written. The workflow's validator refuses a chunk
+// while the workflow continues as new; only then is the chunk sent again, under a new update ID (a
+// repeated ID would be answered with the stored rejection). A chunk that failed to write is an error.
 func sendChunk(ctx context.Context, c client.Client, id string, chunk workflows.ImportChunk) error {
-	var lastErr error
-	for range 30 {
+	for attempt := 0; ; attempt++ {
 		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 			WorkflowID:   id,
-			UpdateID:     fmt.Sprintf("chunk-%d", chunk.Index),
+			UpdateID:     fmt.Sprintf("chunk-%d-%d", chunk.Index, attempt),
 			UpdateName:   workflows.ImportChunkUpdate,
 			Args:         []any{chunk},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err == nil {
 			var res workflows.ImportChunkResult
-			if err = h.Get(ctx, &res); err == nil {
-				return nil
-			}
+			err = h.Get(ctx, &res)
 		}
-		lastErr = err
+		if err == nil || attempt == 30 || !strings.Contains(err.Error(), workflows.ErrContinuingAsNew.Error()) {
+			if err != nil {
+				return fmt.Errorf("chunk %d: %w", chunk.Index, err)
+			}
+			return nil
+		}
 		if err := sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("chunk %d: %w", chunk.Index, lastErr)
 }
 
 // FileHash identifies an import file by its content (the import workflow ID is derived from it).

@@ -57,16 +57,10 @@ const rateHeadroom = 0.8
 // queue. Live and backfill queues split each API's budget, so together they never exceed it and the
 // backfill cannot starve live webhooks.
 func NewWorkers(c client.Client, acts Activities, lim Limits) []worker.Worker {
-	share := float64(lim.BackfillSharePercent) / 100
-	if lim.BackfillSharePercent <= 0 || lim.BackfillSharePercent >= 100 {
-		share = 0.5
-	}
+	share := float64(lim.BackfillSharePercent) / 100 // validated 1..99 by config
 	extolePerSec := float64(lim.ExtolePerMinute) / 60 * rateHeadroom
 	hubspotPerSec := float64(lim.HubSpotPer10s) / 10 * rateHeadroom
 	searchPerSec := float64(lim.HubSpotSearchPerSec) * rateHeadroom
-	if lim.HubSpotSearchPerSec <= 0 {
-		searchPerSec = 5 * rateHeadroom
-	}
 
 	wf := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(wf)

@@ -240,6 +240,7 @@ func TestHubSpotAuth(t *testing.T) {
 		{"v2 valid", sig, "", set("X-HubSpot-Signature", sha256Hex(secret+"POST"+localURI+validBody), "X-HubSpot-Signature-Version", "v2"), 202},
 		{"v2 tampered", sig, "", set("X-HubSpot-Signature", sha256Hex(secret+"POST"+localURI+"{}"), "X-HubSpot-Signature-Version", "v2"), 401},
 		{"v1 valid", sig, "", set("X-HubSpot-Signature", sha256Hex(secret+validBody), "X-HubSpot-Signature-Version", "v1"), 202},
+		{"signature without version", sig, "", set("X-HubSpot-Signature", sha256Hex(secret+validBody)), 401},
 		{"secret configured, unsigned", sig, "", nil, 401},
 		{"both: key alone is enough", both, "", set("X-API-Key", "k-1"), 202},
 		{"both: signature alone is enough", both, "", set("X-HubSpot-Signature-v3", signV3(secret, "POST", localURI, validBody, ts), "X-HubSpot-Request-Timestamp", ts), 202},

@@ -71,11 +71,15 @@ func (a HubSpotAuth) verifySignature(r *http.Request, body []byte) (ok, present 
 	if sig == "" {
 		return false, false
 	}
+	// v1 and v2 carry no timestamp, so a captured request could be replayed; replays of an accepted event
+	// are answered as duplicates by the workflow ID. The version must be named: an unnamed one is refused.
 	switch strings.ToLower(r.Header.Get("X-HubSpot-Signature-Version")) {
 	case "v2":
 		return hubspot.VerifyV2(a.ClientSecret, r.Method, a.requestURI(r), body, sig), true
-	default: // "v1" or absent
+	case "v1":
 		return hubspot.VerifyV1(a.ClientSecret, body, sig), true
+	default:
+		return false, true
 	}
 }
 

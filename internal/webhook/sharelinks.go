@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,9 +32,13 @@ type ExtoleAuth struct {
 	Sandbox    bool   // with no token configured, accept unauthenticated requests (local development only)
 }
 
+// errNotConfigured is answered 503, not 401: Extole retries a 5xx, so links sent before an operator
+// sets the token are delivered afterwards instead of being dropped.
+var errNotConfigured = errors.New("share-link webhook is not configured yet (EXTOLE_WEBHOOK_TOKEN is unset); retry later")
+
 func (a ExtoleAuth) verify(r *http.Request, body []byte) error {
 	if a.Token == "" && !a.Sandbox {
-		return errors.New("share-link webhook is not configured: set EXTOLE_WEBHOOK_TOKEN")
+		return errNotConfigured
 	}
 	if a.Token != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -69,7 +74,12 @@ func (s *server) extoleShareLink(c *gin.Context) {
 		return
 	}
 	if err := s.Extole.verify(c.Request, body); err != nil {
-		fail(c, http.StatusUnauthorized, "", err.Error())
+		status := http.StatusUnauthorized
+		if errors.Is(err, errNotConfigured) {
+			status = http.StatusServiceUnavailable
+			c.Header("Retry-After", retryAfterSeconds)
+		}
+		fail(c, status, "", err.Error())
 		return
 	}
 	if !isJSON(c.Request) {
@@ -180,16 +190,32 @@ func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldErro
 
 	at := now
 	for _, k := range []string{"timestamp", "event_time"} {
-		if v, ok := scalarText(top[k]); ok && v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return workflows.ShareLink{}, bad(k, "must be an RFC 3339 time, got %q", v)
-			}
-			at = t.UTC()
+		if t, ok := eventTime(top[k]); ok {
+			at = t
 			break
 		}
 	}
 	return workflows.ShareLink{Email: email, Properties: props, At: at, Key: linkKey(email, props)}, nil
+}
+
+// eventTime reads the Extole event's time, the ordering key between links: RFC 3339, or epoch seconds or
+// milliseconds (Extole's bodies are templated per client). Anything else is ignored and the arrival
+// time orders the link: a link is never refused over an ordering hint.
+func eventTime(raw json.RawMessage) (time.Time, bool) {
+	v, ok := scalarText(raw)
+	if !ok || v == "" {
+		return time.Time{}, false
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC(), true
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		if n > 1e12 { // milliseconds
+			return time.UnixMilli(n).UTC(), true
+		}
+		return time.Unix(n, 0).UTC(), true
+	}
+	return time.Time{}, false
 }
 
 // linkKey identifies a delivery's content for de-duplication: the same link with the same properties is
