@@ -21,8 +21,11 @@ cleanup() {
   trap - INT TERM EXIT
   echo
   echo "Stopping..."
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Newest first, so the webhook server and the worker finish while Temporal is still up.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
 }
 trap cleanup INT TERM EXIT
 
@@ -77,6 +80,7 @@ cat <<MSG
 
  Temporal Web UI : http://localhost:$TEMPORAL_UI_PORT
  Webhook (HubSpot): http://localhost:$HTTP_PORT/webhooks/hubspot/events
+ Webhook (Extole) : http://localhost:$HTTP_PORT/webhooks/extole/share-links
 MSG
 if [[ " ${sandboxed[*]} " == *" Extole "* ]]; then
   echo " Sandbox Extole  : http://127.0.0.1:8091/_sandbox/events   (what Extole received)"
