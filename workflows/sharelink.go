@@ -109,12 +109,11 @@ func ShareLinkSync(ctx workflow.Context, st ShareLinkState) (AppliedLink, error)
 		return AppliedLink{}, err
 	}
 	r.signals = workflow.GetSignalChannel(ctx, ShareLinkSignal)
-	signals, drain := r.signals, r.drain
 
 	for {
-		drain()
+		r.drain()
 		if len(r.st.Pending) == 0 {
-			ok, err := workflow.AwaitWithTimeout(ctx, r.st.Hold, func() bool { return len(r.st.Pending) > 0 || signals.Len() > 0 })
+			ok, err := workflow.AwaitWithTimeout(ctx, r.st.Hold, func() bool { return len(r.st.Pending) > 0 || r.signals.Len() > 0 })
 			if err != nil {
 				return r.result(), err
 			}
@@ -126,7 +125,7 @@ func ShareLinkSync(ctx workflow.Context, st ShareLinkState) (AppliedLink, error)
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return r.result(), err
 			}
-			drain()
+			r.drain()
 			if len(r.st.Pending) == 0 {
 				return r.result(), nil
 			}
@@ -139,7 +138,7 @@ func ShareLinkSync(ctx workflow.Context, st ShareLinkState) (AppliedLink, error)
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return r.result(), err
 			}
-			drain()
+			r.drain()
 			return AppliedLink{}, workflow.NewContinueAsNewError(ctx, ShareLinkSync, r.st)
 		}
 	}

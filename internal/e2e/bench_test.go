@@ -32,6 +32,7 @@ func BenchmarkBackfill(b *testing.B) {
 	}{
 		{"10k_contacts_all_eligible", 10_000, 1, 30_000},
 		{"100k_contacts_10pct_eligible", 100_000, 10, 30_000},
+		{"100k_contacts_all_eligible", 100_000, 1, 30_000},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for range b.N {
