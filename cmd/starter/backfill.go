@@ -150,11 +150,11 @@ func watchBackfill(ctx context.Context, c client.Client, id string) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		d, err := c.DescribeWorkflowExecution(ctx, id, "")
+		d, err := c.DescribeWorkflow(ctx, id, "")
 		if err != nil {
 			return err
 		}
-		if d.GetWorkflowExecutionInfo().GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		if d.Status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
 			fmt.Println()
 			return printFinal(ctx, c, id)
 		}

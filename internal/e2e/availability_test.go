@@ -61,7 +61,7 @@ func TestUnauthenticatedWebhookStartsNothing(t *testing.T) {
 	status, _, _ = s.post(eventsPath, signedUpBody("pc-auth-1"), http.Header{"X-Api-Key": {"wrong"}})
 	assert.Equal(t, http.StatusUnauthorized, status)
 
-	_, err := s.Client.DescribeWorkflowExecution(context.Background(), workflows.EventWorkflowID("signed_up", "pc-auth-1"), "")
+	_, err := s.Client.DescribeWorkflow(context.Background(), workflows.EventWorkflowID("signed_up", "pc-auth-1"), "")
 	var notFound *serviceerror.NotFound
 	assert.True(t, errors.As(err, &notFound), "no workflow was started: %v", err)
 

@@ -229,11 +229,11 @@ func (s *stack) waitResult(workflowID string, out any) error {
 
 func (s *stack) describe(workflowID string) *workflowservice.DescribeWorkflowExecutionResponse {
 	s.T.Helper()
-	d, err := s.Client.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	d, err := s.Client.DescribeWorkflow(context.Background(), workflowID, "")
 	if err != nil {
 		s.T.Fatal(err)
 	}
-	return d
+	return d.RawResponse
 }
 
 // post sends a JSON body to the webhook server and decodes the JSON answer.
