@@ -8,7 +8,7 @@ SEARCH_ATTRIBUTES    := PartnerConversionId=Keyword ExtoleEventName=Keyword Cont
 
 export TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: run test unit bench chaos build vet temporal-cli clean
+.PHONY: run test unit bench chaos fuzz build vet temporal-cli clean
 
 # The Temporal CLI (dev server + Web UI) is built from source once into bin/ (about 6 minutes cold).
 # It is not in go.mod on purpose: its server dependencies do not build against our SDK version.
@@ -33,9 +33,28 @@ vet:
 test: $(TEMPORAL) vet
 	go test -race -count=1 -timeout 20m ./...
 
+# The chaos suite's long form (internal/chaos): real processes killed, stopped and faulted, with
+# CHAOS_SCALE times the events of the bounded form that `make test` runs. Prints the figures per scenario.
+chaos: $(TEMPORAL)
+	CHAOS_SCALE=$${CHAOS_SCALE:-5} go test -count=1 -v -timeout 60m ./internal/chaos/
+
 # Fast feedback without the Temporal dev server.
 unit:
 	go test -race -count=1 -short ./...
+
+# Each fuzz target for FUZZTIME, one after another (go test fuzzes one target per run). Their seed corpora
+# (testdata/fuzz/<target>/ and the f.Add seeds) run as ordinary tests in `make test`.
+FUZZTIME     ?= 30s
+FUZZ_TARGETS := FuzzParseEvent:./internal/webhook FuzzParseShareLink:./internal/webhook \
+	FuzzExtoleSignature:./internal/webhook FuzzVerifyV1:./internal/hubspot FuzzVerifyV2:./internal/hubspot \
+	FuzzVerifyV3:./internal/hubspot FuzzErrorFromResponse:./internal/hubspot FuzzErrorFrom:./internal/extole \
+	FuzzLinkReader:./internal/batchfile
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} ($(FUZZTIME))"; \
+		go test -run '^$$' -fuzz "^$${t%%:*}\$$" -fuzztime $(FUZZTIME) "$${t#*:}"; \
+	done
 
 bench: $(TEMPORAL)
 	go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...

@@ -88,10 +88,13 @@ func (a *Extole) FindShareable(ctx context.Context, in ShareableInput) (Shareabl
 	return ShareableRef{Code: pick.Code, Link: pick.Link}, nil
 }
 
-// ContactRef is a contact the backfill visits: its id (the keyset cursor) and email.
+// ContactRef is a contact the backfill visits: its id (the keyset cursor), email and the link properties
+// it already has (at most one of them: it lacks the other), which the backfill must not overwrite.
 type ContactRef struct {
-	ID    string `json:"id"`
-	Email string `json:"email,omitempty"`
+	ID        string `json:"id"`
+	Email     string `json:"email,omitempty"`
+	ShareLink string `json:"share_link,omitempty"`
+	ShareCode string `json:"share_code,omitempty"`
 }
 
 // UnlinkedPage is one page of contacts lacking share_link or share_code.
@@ -109,13 +112,32 @@ type SearchUnlinkedInput struct {
 // SearchUnlinked returns the next contacts, by ascending hs_object_id, that lack share_link or
 // share_code; keyset paging keeps it correct past HubSpot's 10,000-result cap (SearchContactsLacking).
 func (a *HubSpot) SearchUnlinked(ctx context.Context, in SearchUnlinkedInput) (UnlinkedPage, error) {
-	page, err := a.Client.SearchContactsLacking(ctx, LinkProperties, in.AfterID, in.Limit, []string{"email"})
+	page, err := a.Client.SearchContactsLacking(ctx, LinkProperties, in.AfterID, in.Limit, append([]string{"email"}, LinkProperties...))
 	if err != nil {
 		return UnlinkedPage{}, TranslateHubSpotError(err)
 	}
 	out := UnlinkedPage{Remaining: page.Total, Contacts: make([]ContactRef, 0, len(page.Results))}
 	for _, c := range page.Results {
-		out.Contacts = append(out.Contacts, ContactRef{ID: c.ID, Email: strings.TrimSpace(c.Properties["email"])})
+		out.Contacts = append(out.Contacts, ContactRef{
+			ID: c.ID, Email: strings.TrimSpace(c.Properties["email"]),
+			ShareLink: c.Properties["share_link"], ShareCode: c.Properties["share_code"],
+		})
+	}
+	return out, nil
+}
+
+// ReadLinks reads the current share_link and share_code of up to 100 contacts by email in one batch read.
+// Only contacts that exist are returned; the values are as HubSpot holds them (empty = lacking).
+func (a *HubSpot) ReadLinks(ctx context.Context, emails []string) ([]LinkWrite, error) {
+	found, err := a.Client.ReadContactsByEmail(ctx, emails, LinkProperties)
+	if err != nil {
+		return nil, TranslateHubSpotError(err)
+	}
+	out := make([]LinkWrite, 0, len(found))
+	for _, email := range emails { // in input order, so the result reads like the request
+		if c, ok := found[strings.ToLower(strings.TrimSpace(email))]; ok {
+			out = append(out, LinkWrite{Email: email, ShareLink: c.Properties["share_link"], ShareCode: c.Properties["share_code"]})
+		}
 	}
 	return out, nil
 }
@@ -123,7 +145,8 @@ func (a *HubSpot) SearchUnlinked(ctx context.Context, in SearchUnlinkedInput) (U
 // LinkProperties are the properties a linked contact has; a contact lacking either is backfilled.
 var LinkProperties = []string{"share_link", "share_code"}
 
-// LinkWrite is one contact's link to write back.
+// LinkWrite is one contact's link to write back; an empty value is not written (it would clear the
+// property).
 type LinkWrite struct {
 	Email     string `json:"email"`
 	ShareLink string `json:"share_link"`
@@ -147,7 +170,10 @@ type WriteLinksResult struct {
 func (a *HubSpot) WriteLinks(ctx context.Context, links []LinkWrite) (WriteLinksResult, error) {
 	inputs := make([]hubspot.ContactInput, 0, len(links))
 	for _, l := range links {
-		props := map[string]string{"share_link": l.ShareLink}
+		props := map[string]string{}
+		if l.ShareLink != "" {
+			props["share_link"] = l.ShareLink
+		}
 		if l.ShareCode != "" {
 			props["share_code"] = l.ShareCode
 		}

@@ -21,11 +21,13 @@ const (
 )
 
 // applicationError wraps a client error. api names the service ("extole", "hubspot") in the type so an
-// operator filtering failures in the UI sees at once which side failed.
-func applicationError(api, errType string, retryable bool, retryAfter time.Duration, cause error) error {
+// operator filtering failures in the UI sees at once which side failed. details travel to the workflow
+// (ApplicationError.Details) for errors it acts on.
+func applicationError(api, errType string, retryable bool, retryAfter time.Duration, cause error, details ...any) error {
 	return temporal.NewApplicationErrorWithOptions(cause.Error(), api+errType, temporal.ApplicationErrorOptions{
 		NonRetryable:   !retryable,
 		NextRetryDelay: retryAfter,
 		Cause:          cause,
+		Details:        details,
 	})
 }

@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"strings"
 
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"go.temporal.io/sdk/activity"
@@ -29,9 +28,24 @@ var ContactProperties = []hubspot.PropertyDef{
 	{Name: "extole_app_type", Label: "Extole app type", Description: "The integration that wrote the Extole data."},
 }
 
-// ErrTypePropertyMissing marks a HubSpot validation error caused by a property that does not exist, so the
-// workflow can create the bridge's properties and try once more.
+// ErrTypePropertiesRejected marks a HubSpot validation error that names the properties it refused (one
+// that does not exist, an invalid value or option). Its details are the []RejectedProperty, so the
+// workflow can create missing bridge properties, or write the rest without the refused ones.
+const ErrTypePropertiesRejected = "HubSpotPropertiesRejected"
+
+// ErrTypePropertyMissing is what workflow histories recorded before ErrTypePropertiesRejected replaced it;
+// the workflows still recognise it when they replay those histories.
 const ErrTypePropertyMissing = "HubSpotPropertyMissing"
+
+// CodePropertyMissing is HubSpot's error code for a property that does not exist.
+const CodePropertyMissing = "PROPERTY_DOESNT_EXIST"
+
+// RejectedProperty is one property HubSpot refused in a write, with HubSpot's code and reason.
+type RejectedProperty struct {
+	Property string `json:"property"`
+	Code     string `json:"code"`
+	Reason   string `json:"reason"`
+}
 
 // UpsertContactInput is one contact write, keyed by email.
 type UpsertContactInput struct {
@@ -58,6 +72,8 @@ func (a *HubSpot) UpsertContact(ctx context.Context, in UpsertContactInput) (Ups
 }
 
 // EnsureProperties creates the bridge's property group and properties where missing. Idempotent.
+// Kept only for workflow executions started before property setup moved to CreatePropertyGroup and
+// CreateProperty (one request each): it makes up to 10 requests in one activity, past the rate limit.
 func (a *HubSpot) EnsureProperties(ctx context.Context) (hubspot.EnsureReport, error) {
 	rep, err := a.Client.EnsureContactProperties(ctx, PropertyGroup, PropertyGroupLabel, ContactProperties)
 	if err != nil {
@@ -74,8 +90,8 @@ func TranslateHubSpotError(err error) error {
 	}
 	switch e.Kind {
 	case hubspot.KindInvalid:
-		if propertyMissing(e) {
-			return applicationError("", ErrTypePropertyMissing, false, 0, e)
+		if rejected := rejectedProperties(e); len(rejected) > 0 {
+			return applicationError("", ErrTypePropertiesRejected, false, 0, e, rejected)
 		}
 		return applicationError("HubSpot", ErrTypeRejected, false, 0, e)
 	case hubspot.KindNotFound:
@@ -89,15 +105,11 @@ func TranslateHubSpotError(err error) error {
 	}
 }
 
-// propertyMissing recognises HubSpot's PROPERTY_DOESNT_EXIST validation error (reference hubspot.md §1.5).
-func propertyMissing(e *hubspot.Error) bool {
-	if strings.Contains(e.Message, "PROPERTY_DOESNT_EXIST") {
-		return true
+// rejectedProperties lists the properties a validation error names, by HubSpot's codes.
+func rejectedProperties(e *hubspot.Error) []RejectedProperty {
+	var out []RejectedProperty
+	for _, p := range e.PropertyErrors() {
+		out = append(out, RejectedProperty{Property: p.Name, Code: p.Code, Reason: p.Message})
 	}
-	for _, d := range e.Errors {
-		if d.Code == "PROPERTY_DOESNT_EXIST" || strings.Contains(d.Message, "does not exist") {
-			return true
-		}
-	}
-	return false
+	return out
 }

@@ -2,6 +2,10 @@
 # `make run`: the whole system on this machine. Starts the Temporal dev server (persistent, with the Web
 # UI and our search attributes), the simulated APIs for whichever of Extole/HubSpot has no token, the
 # worker and the webhook server. Ctrl-C stops everything.
+#
+# SANDBOX=true (webhooks accepted without credentials) only when BOTH APIs are simulated: with one real
+# token, anyone reaching the port could drive the real account. Then webhook authentication stays on, and
+# keys the user has not set are generated for this run and printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,9 +15,10 @@ TEMPORAL=bin/temporal
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
-export HTTP_ADDR=${HTTP_ADDR:-:8080}
+# HTTP_ADDR is left unset unless the user sets it: the server then binds 127.0.0.1:8080 in sandbox mode.
 export LOG_FORMAT=${LOG_FORMAT:-console}
-HTTP_PORT=${HTTP_ADDR##*:}
+HTTP_ADDR_SHOWN=${HTTP_ADDR:-:8080}
+HTTP_PORT=${HTTP_ADDR_SHOWN##*:}
 mkdir -p .temporal
 
 pids=()
@@ -56,8 +61,21 @@ if [ -z "${HUBSPOT_ACCESS_TOKEN:-}" ]; then
   export HUBSPOT_ACCESS_TOKEN=sandbox-hubspot-token HUBSPOT_BASE_URL=http://127.0.0.1:8092
   sandboxed+=(HubSpot)
 fi
-if [ ${#sandboxed[@]} -gt 0 ]; then
+random_key() { od -An -tx1 -N24 /dev/urandom | tr -d ' \n'; }
+generated=()
+if [ ${#sandboxed[@]} -eq 2 ]; then
   export SANDBOX=true
+else
+  if [ -z "${HUBSPOT_WEBHOOK_API_KEY:-}" ] && [ -z "${HUBSPOT_CLIENT_SECRET:-}" ]; then
+    export HUBSPOT_WEBHOOK_API_KEY; HUBSPOT_WEBHOOK_API_KEY=$(random_key)
+    generated+=("HUBSPOT_WEBHOOK_API_KEY=$HUBSPOT_WEBHOOK_API_KEY")
+  fi
+  if [ -z "${EXTOLE_WEBHOOK_TOKEN:-}" ]; then
+    export EXTOLE_WEBHOOK_TOKEN; EXTOLE_WEBHOOK_TOKEN=$(random_key)
+    generated+=("EXTOLE_WEBHOOK_TOKEN=$EXTOLE_WEBHOOK_TOKEN")
+  fi
+fi
+if [ ${#sandboxed[@]} -gt 0 ]; then
   echo "No credentials for ${sandboxed[*]}: starting the sandbox (simulated APIs on loopback)..."
   bin/starter sandbox &
   pids+=($!)
@@ -71,7 +89,7 @@ wait_for "the webhook server" curl -fsS "http://127.0.0.1:$HTTP_PORT/healthz"
 
 key_header=""
 if [ -n "${HUBSPOT_WEBHOOK_API_KEY:-}" ]; then
-  key_header=" -H '${HUBSPOT_WEBHOOK_API_KEY_NAME:-X-API-Key}: \$HUBSPOT_WEBHOOK_API_KEY'"
+  key_header=" -H \"${HUBSPOT_WEBHOOK_API_KEY_NAME:-X-API-Key}: \$HUBSPOT_WEBHOOK_API_KEY\""
 fi
 cat <<MSG
 
@@ -87,6 +105,12 @@ if [[ " ${sandboxed[*]} " == *" Extole "* ]]; then
 fi
 if [[ " ${sandboxed[*]} " == *" HubSpot "* ]]; then
   echo " Sandbox HubSpot : http://127.0.0.1:8092/_sandbox/contacts (what HubSpot holds)"
+fi
+if [ ${#generated[@]} -gt 0 ]; then
+  echo
+  echo " A real API is configured, so webhooks need credentials. Generated for this run (put them in"
+  echo " .env to keep them; paste into your shell to use the curl below):"
+  for kv in "${generated[@]}"; do echo "   export $kv"; done
 fi
 cat <<MSG
 

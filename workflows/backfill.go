@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -35,6 +36,9 @@ const (
 // Skip reasons reported in BackfillProgress.SkippedReasons.
 const (
 	SkipNoEmail = "no email"
+	// SkipOtherLink: the contact has a share_link or share_code of another shareable than Extole's for
+	// the label; it is left as it is.
+	SkipOtherLink = "has another link"
 )
 
 // BackfillInput starts a run, and carries its state across continue-as-new: a cursor and counters,
@@ -135,8 +139,7 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 	if !b.in.DryRun && !p.PropertiesReady {
 		// The write-back needs share_link and share_code to exist: create them once per run (the
 		// worker's start-up setup normally has), before Extole is asked for anything.
-		var h *activities.HubSpot
-		if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.EnsureProperties).Get(ctx, nil); err != nil {
+		if err := ensurePropertiesVersioned(withHubSpotBackfill(ctx)); err != nil {
 			return *p, err
 		}
 		p.PropertiesReady = true
@@ -238,11 +241,19 @@ func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.Co
 		return err
 	}
 
+	singleWriter := workflow.GetVersion(ctx, singleWriterChange, workflow.DefaultVersion, 1) >= 1
 	var writes []activities.LinkWrite
 	for i, l := range links {
 		switch {
 		case errs[i] != nil:
 			b.fail(contacts[i].Email, failureReason(errs[i]))
+		case l != nil && singleWriter:
+			// The search returned what the contact has: only what it lacks is written.
+			if w, ok := onlyMissing(*l, activities.LinkWrite{ShareLink: contacts[i].ShareLink, ShareCode: contacts[i].ShareCode}); ok {
+				writes = append(writes, w)
+			} else {
+				b.skip(SkipOtherLink)
+			}
 		case l != nil:
 			writes = append(writes, *l)
 		}
@@ -258,6 +269,9 @@ func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.Co
 	p.Linked += res.Written
 	for _, f := range res.Failed {
 		b.fail(f.Email, f.Reason)
+	}
+	if singleWriter {
+		return reassertWritten(ctx, writes, res.Failed)
 	}
 	return nil
 }
@@ -335,4 +349,88 @@ func failureReason(err error) string {
 		return appErr.Error()
 	}
 	return err.Error()
+}
+
+// singleWriterChange versions the backfill and import change that stopped them overwriting a link the
+// contact's ShareLinkSync had written.
+const singleWriterChange = "backfill-single-writer"
+
+// One writer wins, and it is the webhook's. The backfill and the import write only the properties a
+// contact lacks, so a link already there is never overwritten; and after each batch write they signal
+// the written contacts' ShareLinkSync workflows to re-assert their link. That covers the race left: if
+// ShareLinkSync wrote after the contact was read but before the batch landed, it is still open (it holds
+// 24 h after a write) and rewrites its link on the signal; if it writes after the batch, it wins anyway.
+
+// onlyMissing drops from l what the contact already has; false when nothing is left to write. A contact
+// holding one half of a link keeps it and gets the other half only from the same shareable: a code next
+// to another shareable's link (or the reverse) would not match what the advocate shares.
+func onlyMissing(l, current activities.LinkWrite) (activities.LinkWrite, bool) {
+	switch {
+	case current.ShareLink != "" && current.ShareCode != "":
+		return l, false
+	case current.ShareLink != "":
+		if !sameLink(current.ShareLink, l.ShareLink) {
+			return l, false
+		}
+		l.ShareLink = ""
+	case current.ShareCode != "":
+		if current.ShareCode != l.ShareCode {
+			return l, false
+		}
+		l.ShareCode = ""
+	}
+	return l, l.ShareLink != "" || l.ShareCode != ""
+}
+
+// sameLink compares links as the webhook stores them (scheme added, trailing slash ignored).
+func sameLink(a, b string) bool {
+	na, errA := contact.NormalizeShareLink(a)
+	nb, errB := contact.NormalizeShareLink(b)
+	return errA == nil && errB == nil && strings.TrimSuffix(na, "/") == strings.TrimSuffix(nb, "/")
+}
+
+// missingLinks reads the contacts' current values (one batch read on the backfill's HubSpot queue) and
+// keeps of each link only what its contact lacks. A contact that does not exist yet lacks everything.
+func missingLinks(ctx workflow.Context, links []activities.LinkWrite) ([]activities.LinkWrite, error) {
+	emails := make([]string, len(links))
+	for i, l := range links {
+		emails[i] = l.Email
+	}
+	var h *activities.HubSpot
+	var current []activities.LinkWrite
+	if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.ReadLinks, emails).Get(ctx, &current); err != nil {
+		return nil, err
+	}
+	have := make(map[string]activities.LinkWrite, len(current))
+	for _, c := range current {
+		have[NormalizeEmail(c.Email)] = c
+	}
+	var out []activities.LinkWrite
+	for _, l := range links {
+		if w, ok := onlyMissing(l, have[NormalizeEmail(l.Email)]); ok {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+// reassertWritten signals the ShareLinkSync workflows of the contacts a batch wrote.
+func reassertWritten(ctx workflow.Context, writes []activities.LinkWrite, failed []activities.WriteFailure) error {
+	refused := make(map[string]bool, len(failed))
+	for _, f := range failed {
+		refused[NormalizeEmail(f.Email)] = true
+	}
+	var ids []string
+	for _, w := range writes {
+		if !refused[NormalizeEmail(w.Email)] {
+			ids = append(ids, ShareLinkWorkflowID(w.Email))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var t *activities.Temporal
+	ctx = workflow.WithActivityOptions(ctx, apiActivityOptions(TaskQueue))
+	in := activities.SignalWorkflowsInput{WorkflowIDs: ids, Signal: ShareLinkReassertSignal}
+	return workflow.ExecuteActivity(ctx, t.SignalWorkflows, in).Get(ctx, nil)
 }

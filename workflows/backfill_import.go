@@ -37,6 +37,7 @@ type ImportProgress struct {
 	File        string       `json:"file"`
 	NextChunk   int          `json:"next_chunk"` // the CLI resumes from here
 	Written     int          `json:"written"`
+	Kept        int          `json:"kept,omitempty"` // rows whose contact already had share_link and share_code: left as they were
 	Skipped     int          `json:"skipped"`
 	Failed      int          `json:"failed"`
 	Problems    []SkippedRow `json:"problems,omitempty"` // the first few skipped or failed rows
@@ -49,6 +50,7 @@ type ImportProgress struct {
 // ImportChunkResult answers one chunk.
 type ImportChunkResult struct {
 	Written int                       `json:"written"`
+	Kept    int                       `json:"kept,omitempty"`
 	Failed  []activities.WriteFailure `json:"failed,omitempty"`
 	Already bool                      `json:"already,omitempty"` // this chunk was imported before (a resumed CLI)
 }
@@ -94,12 +96,27 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 			}
 			var h *activities.HubSpot
 			var res activities.WriteLinksResult
-			if len(c.Links) > 0 {
-				if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.WriteLinks, c.Links).Get(ctx, &res); err != nil {
+			links, kept := c.Links, 0
+			singleWriter := len(links) > 0 && workflow.GetVersion(ctx, singleWriterChange, workflow.DefaultVersion, 1) >= 1
+			if singleWriter {
+				var err error
+				if links, err = missingLinks(ctx, c.Links); err != nil {
 					return ImportChunkResult{}, err
+				}
+				kept = len(c.Links) - len(links)
+			}
+			if len(links) > 0 {
+				if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.WriteLinks, links).Get(ctx, &res); err != nil {
+					return ImportChunkResult{}, err
+				}
+				if singleWriter {
+					if err := reassertWritten(ctx, links, res.Failed); err != nil {
+						return ImportChunkResult{}, err
+					}
 				}
 			}
 			p.NextChunk = c.Index + 1
+			p.Kept += kept
 			p.Written += res.Written
 			p.Skipped += len(c.Skipped)
 			p.Failed += len(res.Failed)
@@ -110,7 +127,7 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 				p.note(SkippedRow{Email: MaskEmail(f.Email), Reason: "HubSpot refused: " + f.Reason})
 			}
 			workflow.SetCurrentDetails(ctx, p.Summary())
-			return ImportChunkResult{Written: res.Written, Failed: res.Failed}, nil
+			return ImportChunkResult{Written: res.Written, Kept: kept, Failed: res.Failed}, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(c ImportChunk) error {
 			if c.Index > p.NextChunk {
@@ -132,8 +149,7 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 		return p, err
 	}
 	if !p.PropertiesReady { // the write-back needs share_link and share_code to exist
-		var h *activities.HubSpot
-		if err := workflow.ExecuteActivity(withHubSpotBackfill(ctx), h.EnsureProperties).Get(ctx, nil); err != nil {
+		if err := ensurePropertiesVersioned(withHubSpotBackfill(ctx)); err != nil {
 			return p, err
 		}
 		p.PropertiesReady = true
@@ -167,5 +183,5 @@ func (p *ImportProgress) note(s SkippedRow) {
 
 // Summary is a one-line report.
 func (p ImportProgress) Summary() string {
-	return fmt.Sprintf("%s: written %d, skipped %d, failed %d (%d chunks)", p.File, p.Written, p.Skipped, p.Failed, p.NextChunk)
+	return fmt.Sprintf("%s: written %d, already linked %d, skipped %d, failed %d (%d chunks)", p.File, p.Written, p.Kept, p.Skipped, p.Failed, p.NextChunk)
 }

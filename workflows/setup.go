@@ -15,10 +15,13 @@ const SetupHubSpotWorkflowID = "setup/hubspot-properties"
 // running it through Temporal gives it the HubSpot rate limit and retries (a token fixed later still
 // completes it) instead of failing the worker's start.
 func SetupHubSpot(ctx workflow.Context) (hubspot.EnsureReport, error) {
-	var a *activities.HubSpot
-	var rep hubspot.EnsureReport
-	err := workflow.ExecuteActivity(withHubSpot(ctx), a.EnsureProperties).Get(ctx, &rep)
-	return rep, err
+	if workflow.GetVersion(ctx, propertySetupChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		var a *activities.HubSpot
+		var rep hubspot.EnsureReport
+		err := workflow.ExecuteActivity(withHubSpot(ctx), a.EnsureProperties).Get(ctx, &rep)
+		return rep, err
+	}
+	return createBridgeProperties(withHubSpot(ctx))
 }
 
 // SetupHubSpotStartOptions joins a running setup, or starts a new one after a finished one.

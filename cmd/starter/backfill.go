@@ -115,16 +115,18 @@ func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args [
 			if !*wait {
 				return nil
 			}
-			for range 30 { // the schedule starts the run within moments
-				if id, err := runningBackfill(ctx, c); err != nil || id != "" {
-					if err != nil {
-						return err
-					}
-					return watchBackfill(ctx, c, id)
-				}
-				time.Sleep(time.Second)
+			// The schedule starts the run within moments.
+			id, err := pollUntil(ctx, 30, time.Second, func() (string, error) { return runningBackfill(ctx, c) })
+			switch {
+			case ctx.Err() != nil:
+				fmt.Println("stopped waiting; the triggered run goes on (starter backfill status)")
+				return nil
+			case err != nil:
+				return err
+			case id == "":
+				return errors.New("the triggered run did not appear; see `starter backfill status`")
 			}
-			return errors.New("the triggered run did not appear; see `starter backfill status`")
+			return watchBackfill(ctx, c, id)
 		}
 	}
 	run, err := c.ExecuteWorkflow(ctx, workflows.BackfillStartOptions(*dryRun), workflows.ShareLinkBackfill,
@@ -142,6 +144,27 @@ func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args [
 		return nil
 	}
 	return watchBackfill(ctx, c, run.GetID())
+}
+
+// pollUntil calls find up to tries times, every interval, until it returns an ID or an error. It returns
+// ctx's error as soon as ctx is done, so Ctrl-C is never held up by the wait.
+func pollUntil(ctx context.Context, tries int, every time.Duration, find func() (string, error)) (string, error) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for range tries {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		if id, err := find(); err != nil || id != "" {
+			return id, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return "", nil
 }
 
 // watchBackfill draws a progress bar from the progress query until the run (across continue-as-new)

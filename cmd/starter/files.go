@@ -5,11 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/hubspot-extole/bridge/internal/batchfile"
 	"github.com/hubspot-extole/bridge/internal/config"
 	"github.com/hubspot-extole/bridge/internal/fileroute"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
+	"github.com/hubspot-extole/bridge/workflows"
 	"go.temporal.io/sdk/client"
 )
 
@@ -56,8 +59,39 @@ func backfillImport(ctx context.Context, c client.Client, args []string) error {
 		return err
 	}
 	fmt.Println(final.Summary())
+	if err := printBadRows(os.Stdout, *file); err != nil {
+		return err
+	}
 	for _, pr := range final.Problems {
-		fmt.Printf("  line %d %s: %s\n", pr.Line, pr.Email, pr.Reason)
+		if pr.Line == 0 { // refused by HubSpot; rows bad in the file were listed above
+			fmt.Printf("  %s: %s\n", pr.Email, pr.Reason)
+		}
 	}
 	return nil
+}
+
+// printBadRows lists every row of the file that cannot be imported, with its line number. The file is
+// read again because the import's report keeps only the first problems.
+func printBadRows(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	lr, err := batchfile.NewLinkReader(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for {
+		_, err := lr.Next()
+		var bad *batchfile.RowError
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.As(err, &bad):
+			fmt.Fprintf(w, "  line %d %s: %s\n", bad.Line, workflows.MaskEmail(bad.Email), bad.Reason)
+		case err != nil:
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
 }

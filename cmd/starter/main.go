@@ -21,6 +21,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/internal/config"
 	"github.com/hubspot-extole/bridge/internal/logging"
+	"github.com/hubspot-extole/bridge/internal/webhook"
 	"go.uber.org/zap"
 )
 
@@ -78,9 +79,10 @@ func withEnv(f func(config.Config, *zap.Logger) error) error {
 	return f(cfg, log)
 }
 
-// serveHTTP serves h on addr until ctx is done, then drains in-flight requests.
+// serveHTTP serves h on addr until ctx is done, then drains in-flight requests. The sandbox gets the
+// webhook server's timeouts too: it is an HTTP listener like any other.
 func serveHTTP(ctx context.Context, log *zap.Logger, name, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := webhook.NewHTTPServer(addr, h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info(name+" listening", zap.String("addr", addr))

@@ -19,7 +19,9 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	}
 	defer c.Close()
 	if cfg.Sandbox {
-		log.Warn("SANDBOX=true: webhooks without configured credentials are accepted; never run like this in production")
+		// config.Load allowed it only because both APIs are the simulated ones on loopback.
+		log.Warn("SANDBOX=true: webhooks without configured credentials are accepted; never run like this in production",
+			zap.String("addr", cfg.HTTPAddr))
 	}
 	return serveHTTP(ctx, log, "webhook server", cfg.HTTPAddr, webhook.NewRouter(webhook.DepsFrom(cfg, c, log)))
 }

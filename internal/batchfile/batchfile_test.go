@@ -3,6 +3,7 @@ package batchfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -66,12 +67,87 @@ func TestLinkReaderReportsBadRows(t *testing.T) {
 	assert.Contains(t, bad[3].Reason, "share_link")
 }
 
+// A malformed row costs that row only: it is reported with its line number, the rows after it are read,
+// and nothing panics.
+func TestLinkReaderMalformedRows(t *testing.T) {
+	const header = "email,share_code,share_link\n"
+	ok := func(n int) string {
+		return fmt.Sprintf("ok%d@example.com,code%04d,https://r.example.com/%d\n", n, n, n)
+	}
+	tests := []struct {
+		name      string
+		in        string
+		wantLinks []int          // lines of the rows read
+		wantBad   map[int]string // line → part of the reason
+	}{
+		{"bare quote in the first field", header + "jane\"x@example.com,jane12,https://r.example.com/j\n" + ok(3),
+			[]int{3}, map[int]string{2: `bare "`}},
+		{"bare quote in the last field", header + ok(2) + "a@example.com,aaaa01,https://r.example.com/\"a\n" + ok(4),
+			[]int{2, 4}, map[int]string{3: `bare "`}},
+		{"unterminated quote mid-file", header + ok(2) + "\"c@example.com,cccc01,https://r.example.com/c\n" + ok(4) + ok(5),
+			[]int{2, 4, 5}, map[int]string{3: "not closed"}},
+		{"unterminated quote in the first field of the first row", header + "\"jane@example.com,jane12,https://r.example.com/j\n" + ok(3),
+			[]int{3}, map[int]string{2: "not closed"}},
+		{"unterminated quote on the last line, no newline", header + ok(2) + "d@example.com,\"dddd01,https://r.example.com/d",
+			[]int{2}, map[int]string{3: "not closed"}},
+		{"text after a closing quote", header + "\"e@example.com\"x,eeee01,https://r.example.com/e\n" + ok(3),
+			[]int{3}, map[int]string{2: `extraneous or missing "`}},
+		{"doubled quotes then a bare one", header + "f@example.com,ffff01,https://r.example.com/f,ab\"\"c\n" + ok(3),
+			[]int{3}, map[int]string{2: `bare "`}},
+		{"more fields than the header", header + "g@example.com,gggg01,https://r.example.com/g,extra\n" + ok(3),
+			[]int{3}, map[int]string{2: "has 4 fields, the header has 3"}},
+		{"fewer fields than the header", header + "h@example.com,hhhh01\n" + ok(3),
+			[]int{3}, map[int]string{2: "share_link"}},
+		{"one field", header + "i@example.com\n" + ok(3),
+			[]int{3}, map[int]string{2: "share_link"}},
+		{"blank lines keep line numbers", header + "\n" + ok(3) + "\r\n\n" + ok(6),
+			[]int{3, 6}, map[int]string{}},
+		{"CRLF line endings", "email,share_code,share_link\r\n" + strings.ReplaceAll(ok(2)+ok(3), "\n", "\r\n"),
+			[]int{2, 3}, map[int]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			links, bad := readAll(t, tt.in)
+			var gotLinks []int
+			for _, l := range links {
+				gotLinks = append(gotLinks, l.Line)
+			}
+			assert.Equal(t, tt.wantLinks, gotLinks)
+			gotBad := map[int]string{}
+			for _, b := range bad {
+				gotBad[b.Line] = b.Reason
+			}
+			require.Len(t, gotBad, len(tt.wantBad), "%v", gotBad)
+			for line, reason := range tt.wantBad {
+				assert.Contains(t, gotBad[line], reason, "line %d", line)
+			}
+		})
+	}
+}
+
+// Quoted fields, including one that spans lines, are read as CSV; line numbers stay those of the file.
+func TestLinkReaderQuotedFields(t *testing.T) {
+	in := "\ufeff\"email\",\"share_code\",\"share_link\",\"note\"\n" +
+		"\"jane@example.com\",\"jane12\",\"https://r.example.com/jane12\",\"said \"\"hi\"\"\"\n" +
+		"alex@example.com, \"alex01\",https://r.example.com/alex01,\"two\nlines, with a comma\"\n" +
+		"sam@example.com,sam001,https://r.example.com/sam001\n"
+	links, bad := readAll(t, in)
+	assert.Empty(t, bad)
+	assert.Equal(t, []Link{
+		{Line: 2, Email: "jane@example.com", ShareCode: "jane12", ShareLink: "https://r.example.com/jane12"},
+		{Line: 3, Email: "alex@example.com", ShareCode: "alex01", ShareLink: "https://r.example.com/alex01"},
+		{Line: 5, Email: "sam@example.com", ShareCode: "sam001", ShareLink: "https://r.example.com/sam001"},
+	}, links)
+}
+
 func TestLinkReaderNeedsHeaderColumns(t *testing.T) {
 	_, err := NewLinkReader(strings.NewReader("email,link\na@b.co,x\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "share_code, share_link")
-	_, err = NewLinkReader(strings.NewReader(""))
-	assert.Error(t, err)
+	for _, in := range []string{"", "\ufeff", "\n\n", "\"email,share_code,share_link\n"} {
+		_, err = NewLinkReader(strings.NewReader(in))
+		assert.Error(t, err, "%q", in)
+	}
 }
 
 func TestEventWriter(t *testing.T) {

@@ -5,16 +5,21 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 
 	"github.com/kelseyhightower/envconfig"
 )
 
-// Secret is a credential read from the environment. Its String and GoString methods redact it, so a
-// Secret that reaches a log line or a %v format prints "[redacted]" instead of the value.
+// Secret is a credential read from the environment. It prints "[redacted]" through every encoder a log
+// line or an error message may use: fmt (String, GoString), encoding/json and zap.Reflect (MarshalJSON),
+// text encoders such as slog's TextHandler (MarshalText), slog (LogValue) and zap.Any (which picks
+// fmt.Stringer, so the value stays a plain string rather than a zap object).
 type Secret string
 
 func (s Secret) String() string {
@@ -27,13 +32,53 @@ func (s Secret) String() string {
 // GoString redacts %#v as well.
 func (s Secret) GoString() string { return s.String() }
 
+// MarshalJSON redacts json.Marshal, zap.Reflect and slog's JSONHandler.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalText redacts text encoders.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// LogValue redacts slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
 // Reveal returns the value itself; call it only where the secret is sent or compared.
 func (s Secret) Reveal() string { return string(s) }
 
+// Proxies are the TRUSTED_PROXIES: the only peers whose X-Forwarded-* headers the webhook server believes.
+type Proxies []netip.Prefix
+
+// Decode reads a comma-separated list of IP addresses and CIDR ranges (envconfig.Decoder).
+func (p *Proxies) Decode(v string) error {
+	*p = nil
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if pr, err := netip.ParsePrefix(s); err == nil {
+			*p = append(*p, pr.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return fmt.Errorf("%q is neither an IP address nor a CIDR range", s)
+		}
+		*p = append(*p, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return nil
+}
+
 // Config is every setting of the bridge. Each field is documented in README.md and .env.example.
 type Config struct {
-	HTTPAddr      string `envconfig:"HTTP_ADDR" default:":8080"`
+	// HTTPAddr has no default tag: Load resolves it, because the default depends on SANDBOX and envconfig
+	// cannot tell an unset variable from its default.
+	HTTPAddr      string `envconfig:"HTTP_ADDR"`
 	PublicBaseURL string `envconfig:"PUBLIC_BASE_URL"`
+	// TrustedProxies are the reverse proxies whose X-Forwarded-* headers are believed; none by default.
+	TrustedProxies Proxies `envconfig:"TRUSTED_PROXIES"`
+	// MaxInFlight caps the webhook requests being read and handled at once; beyond it the server answers
+	// 503 + Retry-After. 0 = the webhook package's default.
+	MaxInFlight int `envconfig:"HTTP_MAX_IN_FLIGHT"`
 
 	ExtoleBaseURL      string `envconfig:"EXTOLE_BASE_URL" default:"https://api.extole.io"`
 	ExtoleAccessToken  Secret `envconfig:"EXTOLE_ACCESS_TOKEN"`
@@ -55,8 +100,8 @@ type Config struct {
 	BackfillSharePercent int `envconfig:"BACKFILL_RATE_SHARE_PERCENT" default:"50"`
 
 	// Sandbox relaxes the rules that protect a production deployment (webhooks without credentials are
-	// accepted). `make run` sets it when no API tokens are configured and it points the clients at the
-	// simulated APIs.
+	// accepted), so Validate allows it only when both APIs are the simulated ones on loopback. `make run`
+	// sets it when neither API token is configured.
 	Sandbox bool `envconfig:"SANDBOX" default:"false"`
 
 	LogFormat string `envconfig:"LOG_FORMAT" default:"json"`
@@ -69,15 +114,31 @@ func Load() (Config, error) {
 	if err := envconfig.Process("", &c); err != nil {
 		return Config{}, err
 	}
-	return c, c.Validate()
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+		if c.Sandbox {
+			// A server that accepts unauthenticated webhooks must not be reachable from the network.
+			c.HTTPAddr = "127.0.0.1:8080"
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
 }
 
 // Validate checks the values that a typo would otherwise turn into a confusing failure at run time.
 func (c Config) Validate() error {
 	var errs []error
-	for name, v := range map[string]string{"EXTOLE_BASE_URL": c.ExtoleBaseURL, "HUBSPOT_BASE_URL": c.HubSpotBaseURL} {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("%s must be an http(s) URL, got %q", name, v))
+	for _, api := range []struct{ name, url string }{{"EXTOLE_BASE_URL", c.ExtoleBaseURL}, {"HUBSPOT_BASE_URL", c.HubSpotBaseURL}} {
+		u, err := url.Parse(api.url)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s must be an http(s) URL, got %q", api.name, api.url))
+			continue
+		}
+		if c.Sandbox && !isLoopback(u.Hostname()) {
+			errs = append(errs, fmt.Errorf("SANDBOX=true accepts unauthenticated webhooks, so it is only allowed against the simulated APIs on loopback; "+
+				"%s is %q: point it at 127.0.0.1, ::1 or localhost, or unset SANDBOX and configure webhook credentials", api.name, api.url))
 		}
 	}
 	if c.PublicBaseURL != "" {
@@ -100,17 +161,31 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.HubSpotAPIKeyName) == "" {
 		errs = append(errs, errors.New("HUBSPOT_WEBHOOK_API_KEY_NAME must not be empty"))
 	}
+	if c.MaxInFlight < 0 {
+		errs = append(errs, fmt.Errorf("HTTP_MAX_IN_FLIGHT must not be negative, got %d", c.MaxInFlight))
+	}
 	if c.LogFormat != "json" && c.LogFormat != "console" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT must be json or console, got %q", c.LogFormat))
 	}
 	return errors.Join(errs...)
 }
 
+// isLoopback reports whether host can only be this machine. Names other than localhost are refused: a
+// resolver could point them anywhere.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
 // RequireWebhookAuth is the rule that keeps a production webhook server from accepting anyone's events:
-// without any HubSpot credential configured it refuses to start, unless it runs in sandbox mode.
+// without any HubSpot credential configured it refuses to start, unless it runs in sandbox mode (which
+// Validate allows only against the simulated APIs on loopback).
 func (c Config) RequireWebhookAuth() error {
 	if c.Sandbox || c.HubSpotAPIKey != "" || c.HubSpotClientSecret != "" {
 		return nil
 	}
-	return errors.New("neither HUBSPOT_WEBHOOK_API_KEY nor HUBSPOT_CLIENT_SECRET is set: refusing to accept unauthenticated webhooks (set SANDBOX=true for local testing)")
+	return errors.New("neither HUBSPOT_WEBHOOK_API_KEY nor HUBSPOT_CLIENT_SECRET is set: refusing to accept unauthenticated webhooks (for local testing against the simulated APIs on loopback, set SANDBOX=true)")
 }

@@ -127,19 +127,6 @@ func TestShareLinkUpdatesExistingContactWithoutDuplicate(t *testing.T) {
 	assert.Len(t, s.HubSpot.Contacts(), 1, "no second contact")
 }
 
-func TestUnknownHubSpotPropertyFailsWithHubSpotsMessage(t *testing.T) {
-	s := newStack(t, stackOptions{})
-	body := `{"properties":{"email":"odd@example.com","share_code":"odd01","share_link":"https://refer.example.com/odd01","favorite_food":"pie"}}`
-	status, res, _ := s.post(shareLinksPath, body, bearer)
-	require.Equal(t, http.StatusAccepted, status, "%v", res)
-	err := s.waitResult(res["workflow_id"].(string), nil)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "favorite_food")
-	assert.Contains(t, err.Error(), "does not exist")
-	_, ok := s.HubSpot.ContactByEmail("odd@example.com")
-	assert.False(t, ok, "nothing half-written")
-}
-
 func TestLaterShareLinkWins(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	s.HubSpot.Seed(1, func(int) map[string]string { return map[string]string{"email": "two@example.com"} })

@@ -135,13 +135,15 @@ func errorFrom(res *http.Response, raw []byte) *Error {
 		Status:     res.StatusCode,
 		Code:       body.Code,
 		Message:    body.Message,
-		UniqueID:   strings.Trim(string(body.UniqueID), `"`),
+		UniqueID:   strings.ToValidUTF8(strings.Trim(string(body.UniqueID), `"`), "\uFFFD"),
 		Parameters: body.Parameters,
 	}
 	if e.Message == "" {
-		e.Message = strings.TrimSpace(string(raw))
+		// A non-JSON body (a proxy's error page) may be in any charset; the message ends up in workflow
+		// history, which holds only valid UTF-8.
+		e.Message = strings.ToValidUTF8(strings.TrimSpace(string(raw)), "\uFFFD")
 		if len(e.Message) > 200 {
-			e.Message = e.Message[:200] + "…"
+			e.Message = strings.ToValidUTF8(e.Message[:200], "") + "…" // drop a rune cut in half
 		}
 		if e.Message == "" {
 			e.Message = http.StatusText(res.StatusCode)

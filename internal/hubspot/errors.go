@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,6 +137,36 @@ func (e *Error) Retryable() bool {
 	return false
 }
 
+// PropertyError is one property a write was refused over: HubSpot's code (PROPERTY_DOESNT_EXIST,
+// INVALID_OPTION, INVALID_EMAIL, ...) and its message.
+type PropertyError struct {
+	Name    string
+	Code    string
+	Message string
+}
+
+// PropertyErrors lists the properties a VALIDATION_ERROR names with an error code, from errors[] (the
+// property in `in` or in the detail's context propertyName) or the JSON array HubSpot embeds in the
+// message ("Property values were not valid: [...]", https://developers.hubspot.com/docs/api/error-handling).
+// Matching on codes, never on message wording, keeps a rephrased message from changing what callers do.
+func (e *Error) PropertyErrors() []PropertyError {
+	if e.Category != "VALIDATION_ERROR" {
+		return nil
+	}
+	var out []PropertyError
+	for _, d := range e.Errors {
+		name := d.In
+		if name == "" && len(d.Context["propertyName"]) > 0 {
+			name = d.Context["propertyName"][0]
+		}
+		if name == "" || d.Code == "" {
+			continue
+		}
+		out = append(out, PropertyError{Name: name, Code: d.Code, Message: d.Message})
+	}
+	return out
+}
+
 // AsError finds a *Error in err's chain.
 func AsError(err error) (*Error, bool) {
 	var e *Error
@@ -226,8 +257,12 @@ func (e *Error) fillFrom(ae apiError) {
 	e.Errors = ae.Errors
 	if msg, details, ok := unpackPropertyErrors(ae.Message); ok {
 		e.Message = msg
-		if len(e.Errors) == 0 {
-			e.Errors = details
+		// errors[] may repeat the entries, or carry only a summary without property names: keep what it
+		// says and add the embedded entries it does not name.
+		for _, d := range details {
+			if !slices.ContainsFunc(e.Errors, func(x ErrorDetail) bool { return x.Code == d.Code && x.In == d.In }) {
+				e.Errors = append(e.Errors, d)
+			}
 		}
 	}
 	if e.Kind == KindConflict {

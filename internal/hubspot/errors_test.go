@@ -200,3 +200,37 @@ func TestRetryableAndAsError(t *testing.T) {
 	_, ok = AsError(nil)
 	assert.False(t, ok)
 }
+
+// PropertyErrors names the properties a validation error refused, whichever form HubSpot used: the JSON
+// array embedded in the message (v3 objects API), errors[] with `in`, or errors[] naming the property in
+// its context. Other errors, and details naming no property, give nothing.
+func TestPropertyErrors(t *testing.T) {
+	const embedded = `Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"favorite_food\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"favorite_food\"},{\"isValid\":false,\"message\":\"x was not one of the allowed options: [lead, customer]\",\"error\":\"INVALID_OPTION\",\"name\":\"lifecyclestage\"}]`
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		want   []PropertyError
+	}{
+		{"message-embedded JSON", 400, `{"status":"error","message":"` + embedded + `","category":"VALIDATION_ERROR"}`, []PropertyError{
+			{Name: "favorite_food", Code: "PROPERTY_DOESNT_EXIST", Message: `Property "favorite_food" does not exist`},
+			{Name: "lifecyclestage", Code: "INVALID_OPTION", Message: "x was not one of the allowed options: [lead, customer]"},
+		}},
+		{"errors[] with in", 400, body400, []PropertyError{{Name: "x", Code: "PROPERTY_DOESNT_EXIST", Message: `Property "x" does not exist`}}},
+		{"errors[] with the name in context", 400, `{"status":"error","message":"Property values were not valid","category":"VALIDATION_ERROR","errors":[{"message":"bad value","code":"INVALID_OPTION","context":{"propertyName":["tier"]}}]}`,
+			[]PropertyError{{Name: "tier", Code: "INVALID_OPTION", Message: "bad value"}}},
+		{"errors[] without names, embedded JSON with them", 400, `{"status":"error","message":"` + embedded + `","category":"VALIDATION_ERROR","errors":[{"message":"Property values were not valid"}]}`, []PropertyError{
+			{Name: "favorite_food", Code: "PROPERTY_DOESNT_EXIST", Message: `Property "favorite_food" does not exist`},
+			{Name: "lifecyclestage", Code: "INVALID_OPTION", Message: "x was not one of the allowed options: [lead, customer]"},
+		}},
+		{"a 'does not exist' message without the code is no property error", 400, `{"status":"error","message":"Property \"x\" does not exist","category":"VALIDATION_ERROR"}`, nil},
+		{"not a validation error", 409, body409Rich, nil},
+		{"missing scopes", 403, body403, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := errorFromResponse(tt.status, http.Header{}, []byte(tt.body), time.Now())
+			assert.Equal(t, tt.want, e.PropertyErrors())
+		})
+	}
+}

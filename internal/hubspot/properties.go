@@ -80,6 +80,44 @@ func (c *Client) EnsureContactProperties(ctx context.Context, group, groupLabel 
 	return rep, nil
 }
 
+// CreatePropertyGroup creates a contact property group with exactly one request (POST). created is false
+// when the group already exists (409): creating is the check, so callers that must stay within a per-call
+// rate limit never need a read first.
+func (c *Client) CreatePropertyGroup(ctx context.Context, name, label string) (created bool, err error) {
+	if name == "" {
+		return false, invalidInput("CreatePropertyGroup: empty group name")
+	}
+	if label == "" {
+		label = name
+	}
+	return c.create(ctx, contactPropertiesPath+"/groups", propertyGroupCreate{Name: name, Label: label})
+}
+
+// CreateContactProperty creates one single-line text contact property in group with exactly one request
+// (POST); created is false when a property of that name already exists (409). An existing property is
+// not modified.
+func (c *Client) CreateContactProperty(ctx context.Context, group string, d PropertyDef) (created bool, err error) {
+	if group == "" || d.Name == "" {
+		return false, invalidInput("CreateContactProperty: empty group or property name")
+	}
+	label := d.Label
+	if label == "" {
+		label = d.Name
+	}
+	return c.create(ctx, contactPropertiesPath,
+		propertyCreate{Name: d.Name, Label: label, Description: d.Description, Type: "string", FieldType: "text", GroupName: group})
+}
+
+// create POSTs body to path; a 409 means it exists. HubSpot's v3 409 body for properties is not
+// documented, so only the status is looked at.
+func (c *Client) create(ctx context.Context, path string, body any) (bool, error) {
+	_, err := c.do(ctx, http.MethodPost, path, nil, body, nil)
+	if e, ok := AsError(err); ok && e.Kind == KindConflict {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // ensure GETs getPath and, on 404, POSTs create to postPath. It reports whether this call created it.
 // The 409 body of an existing property is undocumented for v3 (§3), so only the status is looked at.
 func (c *Client) ensure(ctx context.Context, getPath, postPath string, create any) (bool, error) {
@@ -90,12 +128,5 @@ func (c *Client) ensure(ctx context.Context, getPath, postPath string, create an
 	if e, ok := AsError(err); !ok || e.Kind != KindNotFound {
 		return false, err
 	}
-	_, err = c.do(ctx, http.MethodPost, postPath, nil, create, nil)
-	if err == nil {
-		return true, nil
-	}
-	if e, ok := AsError(err); ok && e.Kind == KindConflict {
-		return false, nil
-	}
-	return false, err
+	return c.create(ctx, postPath, create)
 }

@@ -35,17 +35,23 @@ import (
 type Faults struct {
 	ErrorRate   float64 `json:"error_rate"`   // probability in [0,1] that a request is answered with ErrorStatus
 	ErrorStatus int     `json:"error_status"` // default 503
-	LatencyMS   int     `json:"latency_ms"`   // added before answering every API request (honours r.Context() cancellation)
-	ForceStatus int     `json:"force_status"` // answer the next ForceCount API requests with this status
-	ForceCount  int     `json:"force_count"`  // 0 with ForceStatus set = every request until faults are changed
-	RetryAfter  string  `json:"retry_after"`  // if set, Retry-After header on injected answers
-	PathPrefix  string  `json:"path_prefix"`  // only requests whose path has this prefix are affected ("" = all)
+	// RateLimitRate is the probability, besides ErrorRate, that a request is answered 429 (an API that
+	// fails and sheds load at the same time).
+	RateLimitRate float64 `json:"rate_limit_rate"`
+	LatencyMS     int     `json:"latency_ms"`   // added before answering every API request (honours r.Context() cancellation)
+	ForceStatus   int     `json:"force_status"` // answer the next ForceCount API requests with this status
+	ForceCount    int     `json:"force_count"`  // 0 with ForceStatus set = every request until faults are changed
+	RetryAfter    string  `json:"retry_after"`  // if set, Retry-After header on injected answers
+	PathPrefix    string  `json:"path_prefix"`  // only requests whose path has this prefix are affected ("" = all)
 }
 
 // validate reports a configuration that cannot be honoured.
 func (f Faults) validate() error {
 	if f.ErrorRate < 0 || f.ErrorRate > 1 {
 		return fmt.Errorf("error_rate must be within [0,1], got %v", f.ErrorRate)
+	}
+	if f.RateLimitRate < 0 || f.ErrorRate+f.RateLimitRate > 1 {
+		return fmt.Errorf("rate_limit_rate must be within [0,1-error_rate], got %v", f.RateLimitRate)
 	}
 	if f.ErrorStatus != 0 && (f.ErrorStatus < 100 || f.ErrorStatus > 599) {
 		return fmt.Errorf("error_status must be an HTTP status, got %d", f.ErrorStatus)
@@ -113,12 +119,18 @@ func (s *faultState) decide(path string, rnd *rand.Rand) (status int, latency ti
 		}
 		return s.f.ForceStatus, latency
 	}
-	if s.f.ErrorRate > 0 && rnd.Float64() < s.f.ErrorRate {
+	if s.f.ErrorRate == 0 && s.f.RateLimitRate == 0 {
+		return 0, latency
+	}
+	switch roll := rnd.Float64(); {
+	case roll < s.f.ErrorRate:
 		status = s.f.ErrorStatus
 		if status == 0 {
 			status = http.StatusServiceUnavailable
 		}
 		return status, latency
+	case roll < s.f.ErrorRate+s.f.RateLimitRate:
+		return http.StatusTooManyRequests, latency
 	}
 	return 0, latency
 }

@@ -230,3 +230,26 @@ func TestFaultsHubSpotInjectedBodies(t *testing.T) {
 	assert.Equal(t, map[string]int{PolicyTenSecondly: 1, PolicySecondly: 1}, st.RateLimitedByPolicy)
 	assert.Equal(t, 7, st.Injected)
 }
+
+// A flaky API sheds load with 429s while it also fails with 5xx: both rates apply at once, and the
+// 429 carries Retry-After so the client waits as told.
+func TestFaultsErrorAndRateLimitRates(t *testing.T) {
+	h, base := newHubSpotServer(t, HubSpotOptions{RatePer10s: -1})
+	h.SetFaults(Faults{ErrorRate: 0.3, ErrorStatus: 503, RateLimitRate: 0.1, RetryAfter: "1"})
+	counts := map[int]int{}
+	for i := 0; i < 400; i++ {
+		r := hs(t, base, http.MethodGet, contactsBase, nil)
+		counts[r.Status]++
+		if r.Status == 429 {
+			assert.Equal(t, "1", r.Header.Get("Retry-After"))
+		}
+	}
+	assert.Equal(t, 400, counts[200]+counts[503]+counts[429], "only 200, 503 and 429: %v", counts)
+	assert.InDelta(t, 120, counts[503], 40, "about 30%% 5xx: %v", counts)
+	assert.InDelta(t, 40, counts[429], 25, "about 10%% 429: %v", counts)
+
+	e, ebase := newExtoleServer(t, ExtoleOptions{})
+	e.SetFaults(Faults{RateLimitRate: 1})
+	requireExtoleError(t, ex(t, ebase, http.MethodGet, "/v5/persons", nil), 429, "too_many_requests")
+	assert.Error(t, Faults{RateLimitRate: 0.8, ErrorRate: 0.3}.validate(), "rates above 1 in total cannot be honoured")
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,8 +156,9 @@ func propErrorsMessage(errs []hsPropError) string {
 // validatePropsLocked checks property writes against the definitions:
 // undefined → PROPERTY_DOESNT_EXIST (§1.5); read-only → READ_ONLY_VALUE
 // ("Read-only and non-existent properties will result in an error", §1.3;
-// the error code is a guess); malformed email → INVALID_EMAIL. Values of other
-// types are not checked. Errors come in property-name order.
+// the error code is a guess); malformed email → INVALID_EMAIL; an enumeration
+// value that is not an option → INVALID_OPTION. Values of other types are not
+// checked. Errors come in property-name order, every refused property named.
 func (h *HubSpot) validatePropsLocked(props map[string]string) []hsPropError {
 	names := make([]string, 0, len(props))
 	for k := range props {
@@ -174,9 +176,36 @@ func (h *HubSpot) validatePropsLocked(props map[string]string) []hsPropError {
 			errs = append(errs, propError(k, "READ_ONLY_VALUE", fmt.Sprintf("Property %q is read-only", k)))
 		case k == "email" && v != "" && !isValidEmail(v):
 			errs = append(errs, propError(k, "INVALID_EMAIL", fmt.Sprintf("Email address %s is invalid", v)))
+		case !validOption(def, v):
+			values := make([]string, 0, len(def.Options))
+			for _, o := range def.Options {
+				values = append(values, o.Value)
+			}
+			errs = append(errs, propError(k, "INVALID_OPTION", fmt.Sprintf("%s was not one of the allowed options: [%s]", v, strings.Join(values, ", "))))
 		}
 	}
 	return errs
+}
+
+// validOption checks an enumeration value against the property's option values (not labels); a
+// multi-select (fieldType checkbox) takes several, separated by ";". Options kept outside the definition
+// (externalOptions, e.g. pipeline stages) and an empty option list are not checked, as the fake cannot
+// know them. The error form is the observed one, e.g. "reports was not one of the allowed options:
+// [PRODUCT_ISSUE, BILLING_ISSUE]" with code INVALID_OPTION.
+func validOption(def *Property, v string) bool {
+	if def.Type != "enumeration" || def.ExternalOptions || len(def.Options) == 0 || v == "" {
+		return true
+	}
+	values := []string{v}
+	if def.FieldType == "checkbox" {
+		values = strings.Split(v, ";")
+	}
+	for _, x := range values {
+		if !slices.ContainsFunc(def.Options, func(o PropertyOption) bool { return o.Value == x }) {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeProps turns a "properties" object into strings. HubSpot property

@@ -3,6 +3,8 @@ package temporalx
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 
 	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/config"
@@ -64,6 +66,7 @@ func NewWorkers(c client.Client, acts Activities, lim Limits) []worker.Worker {
 
 	wf := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(wf)
+	wf.RegisterActivity(&activities.Temporal{Client: c}) // the backfill's signals to ShareLinkSync
 
 	apiWorker := func(queue string, perSec float64, act any) worker.Worker {
 		w := worker.New(c, queue, worker.Options{
@@ -84,24 +87,44 @@ func NewWorkers(c client.Client, acts Activities, lim Limits) []worker.Worker {
 	}
 }
 
-// Run starts the workers and blocks until ctx is done, then stops them gracefully (in-flight activities
-// get WorkerStopTimeout to finish; unfinished ones are retried by another worker).
+// Run runs the workers until ctx is done or one of them stops on a fatal error, then stops the others
+// gracefully (in-flight activities get WorkerStopTimeout to finish; unfinished ones are retried by
+// another worker). A fatal error (e.g. the namespace was deleted; the SDK declares it after retrying for
+// two minutes) is returned, so the process exits non-zero and its supervisor restarts it instead of
+// keeping a process up that polls nothing.
 func Run(ctx context.Context, ws []worker.Worker) error {
-	var started []worker.Worker
-	stopAll := func() {
-		for _, w := range started {
-			w.Stop()
-		}
-	}
-	for _, w := range ws {
-		if err := w.Start(); err != nil {
+	interrupt := make(chan any)
+	var once sync.Once
+	stopAll := func() { once.Do(func() { close(interrupt) }) }
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
 			stopAll()
-			return err
+		case <-finished:
 		}
-		started = append(started, w)
+	}()
+
+	errs := make(chan error, len(ws))
+	for _, w := range ws {
+		go func() {
+			err := w.Run(interrupt)
+			if err != nil {
+				stopAll()
+			}
+			errs <- err
+		}()
 	}
-	<-ctx.Done()
-	stopAll()
+	var fatal error // the first: the workers of one namespace all fail with the same error
+	for range ws {
+		if err := <-errs; err != nil && fatal == nil {
+			fatal = err
+		}
+	}
+	if fatal != nil {
+		return fmt.Errorf("temporal worker stopped: %w", fatal)
+	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return nil
 	}

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/hubspot-extole/bridge/internal/contact"
@@ -16,11 +19,11 @@ import (
 	"go.uber.org/zap"
 )
 
-// maxConversionIDLen is Extole's limit on partner_conversion_id, its de-duplication key
-// (reference extole.md §1.6).
+// maxConversionIDLen is Extole's documented limit on partner_conversion_id, its de-duplication key, in
+// characters (runes), not bytes.
 const maxConversionIDLen = 38
 
-// maxEventNameLen bounds event_name; it becomes part of the workflow ID.
+// maxEventNameLen bounds event_name, in characters; it becomes part of the workflow ID.
 const maxEventNameLen = 100
 
 // hubspotEvent accepts exactly the body a HubSpot workflow's "Send a webhook" action sends to Extole's
@@ -78,6 +81,9 @@ func parseEvent(body []byte) (workflows.EventInput, *fieldError) {
 	if err := decodeStrict(body, &top); err != nil {
 		return workflows.EventInput{}, bad("body", "must be a JSON object: %v", err)
 	}
+	if err := invalidUTF8(body, top, "data"); err != nil {
+		return workflows.EventInput{}, err
+	}
 	var in workflows.EventInput
 	if err := stringField(top, "event_name", &in.EventName); err != nil {
 		return in, err
@@ -85,10 +91,13 @@ func parseEvent(body []byte) (workflows.EventInput, *fieldError) {
 	switch {
 	case strings.TrimSpace(in.EventName) == "":
 		return in, bad("event_name", "is required")
-	case len(in.EventName) > maxEventNameLen:
+	case utf8.RuneCountInString(in.EventName) > maxEventNameLen:
 		return in, bad("event_name", "must be at most %d characters", maxEventNameLen)
-	case strings.ContainsAny(in.EventName, "/") || strings.IndexFunc(in.EventName, unicode.IsControl) >= 0:
-		return in, bad("event_name", "must not contain '/' or control characters")
+	case strings.Contains(in.EventName, "/"):
+		return in, bad("event_name", "must not contain '/'")
+	}
+	if err := idText("event_name", in.EventName); err != nil {
+		return in, err
 	}
 	if err := stringField(top, "event_time", &in.EventTime); err != nil {
 		return in, err
@@ -109,8 +118,11 @@ func parseEvent(body []byte) (workflows.EventInput, *fieldError) {
 	switch {
 	case strings.TrimSpace(pcid) == "":
 		return in, bad("data.partner_conversion_id", "is required (it is Extole's de-duplication key)")
-	case len(pcid) > maxConversionIDLen:
-		return in, bad("data.partner_conversion_id", "must be at most %d characters (Extole's limit), got %d", maxConversionIDLen, len(pcid))
+	case utf8.RuneCountInString(pcid) > maxConversionIDLen:
+		return in, bad("data.partner_conversion_id", "must be at most %d characters (Extole's limit), got %d", maxConversionIDLen, utf8.RuneCountInString(pcid))
+	}
+	if err := idText("data.partner_conversion_id", pcid); err != nil {
+		return in, err
 	}
 
 	var email, userID string
@@ -123,6 +135,9 @@ func parseEvent(body []byte) (workflows.EventInput, *fieldError) {
 	userID = strings.TrimSpace(in.PartnerUserID())
 	switch {
 	case strings.TrimSpace(email) != "":
+		if err := idText("data.email", strings.TrimSpace(email)); err != nil { // the ID hashes the trimmed address
+			return in, err
+		}
 		if !contact.ValidEmail(email) {
 			return in, bad("data.email", "%q is not a well-formed email address", email)
 		}
@@ -130,6 +145,44 @@ func parseEvent(body []byte) (workflows.EventInput, *fieldError) {
 		return in, bad("data.email", "is required unless data.partner_user_id is given")
 	}
 	return in, nil
+}
+
+// idText refuses what must not reach a workflow ID or search attribute: control characters (PostgreSQL
+// cannot store NUL, so the start would fail with a 5xx the sender retries for days) and U+FFFD, which is
+// what a lone surrogate escape decodes to, so that "\ud800" and "\udc00" would become the same ID.
+func idText(field, v string) *fieldError {
+	if i := strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }); i >= 0 {
+		return bad(field, "must not contain control characters or invalid characters (byte %d)", i)
+	}
+	return nil
+}
+
+// invalidUTF8 refuses a body that is not valid UTF-8, naming the member that holds the bad bytes (one
+// level into the nested object) or else "body". encoding/json would turn every invalid byte into U+FFFD,
+// so "pc\xff" and "pc\xfe" would become the same conversion and the second a false duplicate.
+// json.RawMessage keeps the bytes as sent, which is what lets us find the member.
+func invalidUTF8(body []byte, top map[string]json.RawMessage, nested string) *fieldError {
+	if utf8.Valid(body) {
+		return nil
+	}
+	field := "body" // the bad bytes are in a key, or a key is ""
+	for _, k := range slices.Sorted(maps.Keys(top)) {
+		if k == "" || utf8.Valid(top[k]) {
+			continue
+		}
+		field = k
+		var inner map[string]json.RawMessage
+		if k == nested && json.Unmarshal(top[k], &inner) == nil {
+			for _, ik := range slices.Sorted(maps.Keys(inner)) {
+				if ik != "" && !utf8.Valid(inner[ik]) {
+					field = k + "." + ik
+					break
+				}
+			}
+		}
+		break
+	}
+	return bad(field, "is not valid UTF-8")
 }
 
 func decodeStrict(body []byte, v any) error {

@@ -230,8 +230,6 @@ func TestHubSpotAuth(t *testing.T) {
 		{"api key missing", apiKey, "", nil, 401},
 		{"api key wrong", apiKey, "", set("X-API-Key", "k-2"), 401},
 		{"v3 valid", sig, "", set("X-HubSpot-Signature-v3", signV3(secret, "POST", localURI, validBody, ts), "X-HubSpot-Request-Timestamp", ts), 202},
-		{"v3 behind proxy (forwarded headers)", sig, "", set("X-HubSpot-Signature-v3", signV3(secret, "POST", publicURI, validBody, ts), "X-HubSpot-Request-Timestamp", ts,
-			"X-Forwarded-Proto", "https", "X-Forwarded-Host", "bridge.example.org"), 202},
 		{"v3 with PUBLIC_BASE_URL", public, "", set("X-HubSpot-Signature-v3", signV3(secret, "POST", publicURI, validBody, ts), "X-HubSpot-Request-Timestamp", ts), 202},
 		{"v3 signed for another host", public, "", set("X-HubSpot-Signature-v3", signV3(secret, "POST", localURI, validBody, ts), "X-HubSpot-Request-Timestamp", ts), 401},
 		{"v3 older than 5 minutes", sig, "", set("X-HubSpot-Signature-v3", signV3(secret, "POST", localURI, validBody, old), "X-HubSpot-Request-Timestamp", old), 401},

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -21,6 +22,8 @@ type HubSpotAuth struct {
 	ClientSecret  string // HUBSPOT_CLIENT_SECRET; "" = signature verification off
 	PublicBaseURL string // PUBLIC_BASE_URL: scheme://host HubSpot calls; "" = derive from the request
 	Now           func() time.Time
+
+	trustedProxies []netip.Prefix // Deps.TrustedProxies, set by NewRouter
 }
 
 var errUnauthenticated = errors.New("missing or invalid HubSpot credentials")
@@ -36,7 +39,7 @@ func (a HubSpotAuth) verify(r *http.Request, body []byte) error {
 	if a.ClientSecret != "" {
 		if ok, present := a.verifySignature(r, body); present {
 			if !ok {
-				return errors.New("X-HubSpot-Signature does not verify (check HUBSPOT_CLIENT_SECRET and PUBLIC_BASE_URL)")
+				return errors.New("X-HubSpot-Signature does not verify (check HUBSPOT_CLIENT_SECRET, and PUBLIC_BASE_URL or TRUSTED_PROXIES behind a proxy)")
 			}
 			return nil
 		}
@@ -84,8 +87,9 @@ func (a HubSpotAuth) verifySignature(r *http.Request, body []byte) (ok, present 
 }
 
 // requestURI rebuilds the URL HubSpot signed: scheme and host from PUBLIC_BASE_URL (behind a proxy the
-// request's own Host is not what HubSpot called), else from the request and X-Forwarded-Proto/Host;
-// path and query exactly as received.
+// request's own Host is not what HubSpot called), else from the request, with X-Forwarded-Proto/Host
+// when the peer is a trusted proxy (from anyone else they would let a request signed for another URI
+// pass); path and query exactly as received.
 func (a HubSpotAuth) requestURI(r *http.Request) string {
 	if a.PublicBaseURL != "" {
 		return strings.TrimRight(a.PublicBaseURL, "/") + r.URL.RequestURI()
@@ -94,12 +98,28 @@ func (a HubSpotAuth) requestURI(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		scheme = strings.TrimSpace(strings.Split(p, ",")[0])
-	}
 	host := r.Host
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		host = strings.TrimSpace(strings.Split(h, ",")[0])
+	if a.fromTrustedProxy(r) {
+		if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+			scheme = strings.TrimSpace(strings.Split(p, ",")[0])
+		}
+		if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+			host = strings.TrimSpace(strings.Split(h, ",")[0])
+		}
 	}
 	return scheme + "://" + host + r.URL.RequestURI()
+}
+
+// fromTrustedProxy reports whether the connection's own peer is one of the trusted proxies.
+func (a HubSpotAuth) fromTrustedProxy(r *http.Request) bool {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	for _, p := range a.trustedProxies {
+		if p.Contains(peer.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
 }

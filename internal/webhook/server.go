@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,18 +37,69 @@ type Deps struct {
 	Log      *zap.Logger
 	HubSpot  HubSpotAuth
 	Extole   ExtoleAuth
+	// TrustedProxies are the only peers whose X-Forwarded-* headers are believed (client IP, signed URI).
+	TrustedProxies []netip.Prefix
+	// MaxInFlight caps the webhook requests handled at once; 0 means defaultMaxInFlight.
+	MaxInFlight int
+}
+
+// defaultMaxInFlight bounds what slow or flooding senders can hold: each in-flight request may buffer a
+// body of up to MaxBodyBytes (≈ 2 MiB while io.ReadAll grows it), so 64 is ≈ 128 MiB at worst, while
+// HubSpot sends at most 20 requests a second per account and each is answered in well under a second.
+const defaultMaxInFlight = 64
+
+// Timeouts of the webhook server. HubSpot waits at most 30 s for an answer
+// (https://developers.hubspot.com/docs/methods/workflows/webhook_information); an answer later than that
+// is lost, so nothing may take longer.
+const (
+	// readHeaderTimeout and readTimeout bound headers and body: senders post a few kilobytes from data
+	// centres, so a request still arriving after seconds is a slow (or malicious) connection.
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	// writeTimeout runs from the end of the headers to the end of the answer: the body (≤ readTimeout),
+	// the handler (≤ updateTimeout + startTimeout for a share link) and the write fit inside HubSpot's 30 s.
+	writeTimeout = 30 * time.Second
+	// idleTimeout lets a sender reuse its connection for the next webhook without idle ones piling up.
+	idleTimeout = 60 * time.Second
+)
+
+// NewHTTPServer returns the server for h on addr with timeouts that keep slow connections from holding
+// memory and connections.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+	}
 }
 
 // NewRouter returns the HTTP handler with every route.
 func NewRouter(d Deps) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// gin.New trusts X-Forwarded-For from everyone; trust only the configured proxies.
+	proxies := make([]string, len(d.TrustedProxies))
+	for i, p := range d.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		panic(err) // unreachable: a netip.Prefix always formats as a valid CIDR
+	}
+	d.HubSpot.trustedProxies = d.TrustedProxies
 	r.Use(gin.Recovery(), accessLog(d.Log))
 	s := &server{Deps: d}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
-	r.POST("/webhooks/hubspot/events", s.hubspotEvent)
-	r.POST("/webhooks/extole/share-links", s.extoleShareLink)
+	maxInFlight := d.MaxInFlight
+	if maxInFlight <= 0 {
+		maxInFlight = defaultMaxInFlight
+	}
+	limit := limitInFlight(maxInFlight)
+	r.POST("/webhooks/hubspot/events", limit, s.hubspotEvent)
+	r.POST("/webhooks/extole/share-links", limit, s.extoleShareLink)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "", "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
 	})
@@ -63,8 +115,10 @@ func (s *server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		// The probe is unauthenticated: the error names internal addresses, so it goes to the log only.
+		s.Log.Warn("readiness: temporal unavailable", zap.Error(err))
 		c.Header("Retry-After", retryAfterSeconds)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "temporal: " + err.Error()})
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "temporal unavailable"})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
@@ -83,6 +137,22 @@ func accessLog(z *zap.Logger) gin.HandlerFunc {
 			zap.Duration("duration", time.Since(start)),
 			zap.String("remote", c.ClientIP()),
 		)
+	}
+}
+
+// limitInFlight answers 503 + Retry-After at once when n requests are already being handled, so slow
+// senders cannot make the server buffer an unbounded number of bodies; the sender retries later.
+func limitInFlight(n int) gin.HandlerFunc {
+	slots := make(chan struct{}, n)
+	return func(c *gin.Context) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			c.Next()
+		default:
+			c.Header("Retry-After", retryAfterSeconds)
+			fail(c, http.StatusServiceUnavailable, "", "too many requests in flight, retry later")
+		}
 	}
 }
 
@@ -125,7 +195,7 @@ func (s *server) answerStart(c *gin.Context, workflowID string, run client.Workf
 		// The server refused the start itself (e.g. a search attribute is not registered): a deployment
 		// problem, not the sender's. 500 so the sender retries once it is fixed.
 		s.Log.Error("temporal refused workflow start", zap.String("workflow_id", workflowID), zap.Error(err))
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "temporal refused the workflow start: " + err.Error()})
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "the workflow could not be started; the operator has been told"})
 	default:
 		s.Log.Warn("temporal unavailable, asking sender to retry", zap.String("workflow_id", workflowID), zap.Error(err))
 		c.Header("Retry-After", retryAfterSeconds)
@@ -149,6 +219,8 @@ func DepsFrom(cfg config.Config, c client.Client, log *zap.Logger) Deps {
 			ClientSecret:  cfg.HubSpotClientSecret.Reveal(),
 			PublicBaseURL: cfg.PublicBaseURL,
 		},
+		TrustedProxies: cfg.TrustedProxies,
+		MaxInFlight:    cfg.MaxInFlight,
 		Extole: ExtoleAuth{
 			Token:      cfg.ExtoleWebhookToken.Reveal(),
 			SigningKey: cfg.ExtoleSigningKey.Reveal(),

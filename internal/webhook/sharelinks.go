@@ -146,6 +146,9 @@ func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldErro
 	if err := decodeStrict(body, &top); err != nil {
 		return workflows.ShareLink{}, bad("body", "must be a JSON object: %v", err)
 	}
+	if err := invalidUTF8(body, top, "properties"); err != nil {
+		return workflows.ShareLink{}, err
+	}
 	fields, prefix := top, ""
 	if raw, ok := top["properties"]; ok {
 		fields, prefix = nil, "properties."
@@ -157,6 +160,13 @@ func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldErro
 	for k, raw := range fields {
 		if prefix == "" && slices.Contains(envelopeKeys, k) {
 			continue
+		}
+		if strings.TrimSpace(k) == "" || idText(k, k) != nil {
+			field := "body" // such a key cannot name itself, so name the object that holds it
+			if prefix != "" {
+				field = "properties"
+			}
+			return workflows.ShareLink{}, bad(field, "has a property name %q that is empty or contains control characters", k)
 		}
 		v, ok := scalarText(raw)
 		if !ok {
@@ -173,6 +183,9 @@ func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldErro
 
 	email := strings.TrimSpace(props["email"])
 	delete(props, "email")
+	if err := idText(prefix+"email", email); err != nil {
+		return workflows.ShareLink{}, err
+	}
 	switch {
 	case email == "":
 		return workflows.ShareLink{}, bad(prefix+"email", "is required")
@@ -188,10 +201,14 @@ func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldErro
 		return workflows.ShareLink{}, bad(prefix+"share_code", "must be 4–50 letters, digits, '-' or '_' (Extole's rule), got %q", code)
 	}
 
+	// Extole's event_id is not time-ordered (random-looking or second-resolution ids), so only an event
+	// time orders links; a future one is taken as the arrival, else it would supersede every later link.
 	at := now
 	for _, k := range []string{"timestamp", "event_time"} {
 		if t, ok := eventTime(top[k]); ok {
-			at = t
+			if t.Before(now) {
+				at = t
+			}
 			break
 		}
 	}
