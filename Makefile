@@ -56,8 +56,11 @@ fuzz:
 		go test -run '^$$' -fuzz "^$${t%%:*}\$$" -fuzztime $(FUZZTIME) "$${t#*:}"; \
 	done
 
+# Every benchmark once. BenchmarkBridge (internal/e2e) prints the bridge's figures against baselines measured
+# in the same run, as ratios, and writes bench/results.json; BENCH_CONTACTS sets its largest backfill (default
+# 100000, about 50 minutes; 10000 takes about 10). Not part of `make test`, which runs its smoke form.
 bench: $(TEMPORAL)
-	go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+	go test -run '^$$' -bench . -benchtime 1x -timeout 120m ./...
 
 clean:
 	rm -rf bin .temporal

@@ -46,9 +46,11 @@ wait_for() { # name, command...
 
 sa_flags=()
 for sa in ${SEARCH_ATTRIBUTES:-}; do sa_flags+=(--search-attribute "$sa"); done
+# matching.useNewMatcher: Server 1.29 honours task-queue priority (live events before backfill) only with it.
 echo "Starting the Temporal dev server (gRPC :$TEMPORAL_PORT, Web UI :$TEMPORAL_UI_PORT, data in .temporal/dev.db)..."
 "$TEMPORAL" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-  --db-filename .temporal/dev.db "${sa_flags[@]}" --log-level warn >.temporal/server.log 2>&1 &
+  --db-filename .temporal/dev.db "${sa_flags[@]}" --log-level warn \
+  --dynamic-config-value matching.useNewMatcher=true >.temporal/server.log 2>&1 &
 pids+=($!)
 wait_for "Temporal" "$TEMPORAL" operator cluster health --address "$TEMPORAL_ADDRESS"
 

@@ -22,6 +22,15 @@ func apiRetryPolicy() *temporal.RetryPolicy {
 	}
 }
 
+// Task-queue priority keys (lower runs first). Live traffic and backfill share one task queue per API,
+// so either can use the whole budget when the other is idle, while the server's priority matcher always
+// dispatches a waiting live task before any queued backfill task (needs matching.useNewMatcher on
+// Server 1.29; on by default on newer servers and Temporal Cloud).
+const (
+	livePriority     = 1
+	backfillPriority = 5
+)
+
 // apiActivityOptions returns the options for one external API's activities. StartToClose bounds one HTTP
 // call (the clients time out at 30 s); ScheduleToClose bounds the whole effort including time spent
 // waiting in the rate-limited task queue: after a week of failures the workflow fails and shows why.
@@ -34,22 +43,33 @@ func apiActivityOptions(taskQueue string) workflow.ActivityOptions {
 	}
 }
 
+// onQueue sets the API task queue and the priority of the activities scheduled with ctx.
+func onQueue(ctx workflow.Context, taskQueue string, priority int) workflow.Context {
+	ao := apiActivityOptions(taskQueue)
+	ao.Priority = temporal.Priority{PriorityKey: priority}
+	return workflow.WithActivityOptions(ctx, ao)
+}
+
 func withExtole(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, apiActivityOptions(ExtoleTaskQueue))
+	return onQueue(ctx, ExtoleTaskQueue, livePriority)
 }
 
 func withHubSpot(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, apiActivityOptions(HubSpotTaskQueue))
+	return onQueue(ctx, HubSpotTaskQueue, livePriority)
 }
 
+// withExtoleBackfill and withHubSpotBackfill used to name queues of their own. Running executions move to
+// the shared queues with their next activity, without workflow.GetVersion: the SDK's replay check
+// compares an activity's ID and type, not its task queue or priority (go.temporal.io/sdk
+// internal/internal_task_handlers.go, isCommandMatchEvent), and every recorded history replays.
 func withExtoleBackfill(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, apiActivityOptions(ExtoleBackfillTaskQueue))
+	return onQueue(ctx, ExtoleTaskQueue, backfillPriority)
 }
 
 func withHubSpotBackfill(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, apiActivityOptions(HubSpotBackfillTaskQueue))
+	return onQueue(ctx, HubSpotTaskQueue, backfillPriority)
 }
 
 func withHubSpotSearch(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, apiActivityOptions(HubSpotSearchTaskQueue))
+	return onQueue(ctx, HubSpotSearchTaskQueue, backfillPriority)
 }

@@ -60,9 +60,9 @@ func TestEnsureBridgePropertiesOneActivityPerCall(t *testing.T) {
 		wantQueue string
 	}{
 		{name: "setup on the live queue", workflow: SetupHubSpot, wantQueue: HubSpotTaskQueue},
-		{name: "helper on the backfill queue", workflow: func(ctx workflow.Context) error {
+		{name: "helper on the shared queue at backfill priority", workflow: func(ctx workflow.Context) error {
 			return ensureBridgeProperties(withHubSpotBackfill(ctx))
-		}, wantQueue: HubSpotBackfillTaskQueue},
+		}, wantQueue: HubSpotTaskQueue},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

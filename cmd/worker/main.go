@@ -33,6 +33,9 @@ func run() error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // nothing useful to do with a failed flush at exit
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

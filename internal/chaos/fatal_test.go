@@ -48,7 +48,7 @@ func runWorkers(ctx context.Context, t *testing.T, s *system, ns string) <-chan 
 		Extole:  &activities.Extole{Client: extole.New(s.extoleURL, secrets["EXTOLE_ACCESS_TOKEN"], nil)},
 		HubSpot: &activities.HubSpot{Client: hubspot.New(s.hubspotURL, secrets["HUBSPOT_ACCESS_TOKEN"], nil)},
 	}
-	lim := temporalx.Limits{ExtolePerMinute: 6000, HubSpotPer10s: 1000, HubSpotSearchPerSec: 100, BackfillSharePercent: 50}
+	lim := temporalx.Limits{ExtolePerMinute: 6000, HubSpotPer10s: 1000, HubSpotSearchPerSec: 100}
 	done := make(chan error, 1)
 	go func() { done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, lim)) }()
 	return done

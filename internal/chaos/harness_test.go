@@ -295,7 +295,9 @@ func startSystem(cli string) (*system, error) {
 		"--db-filename", filepath.Join(dataDir, "temporal.db"), "--log-level", "warn",
 		"--namespace", nsRunCancel, "--namespace", nsFatalRun, "--namespace", nsFatalProc,
 		// Short long-polls: a deleted namespace reaches idle pollers within seconds, not a minute.
-		"--dynamic-config-value", `matching.longPollExpirationInterval="5s"`}
+		"--dynamic-config-value", `matching.longPollExpirationInterval="5s"`,
+		// Task-queue priority (live before backfill) needs the new matcher on Server 1.29.
+		"--dynamic-config-value", "matching.useNewMatcher=true"}
 	for _, k := range workflows.SearchAttributes {
 		temporalArgs = append(temporalArgs, "--search-attribute", k.GetName()+"=Keyword")
 	}

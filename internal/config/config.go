@@ -95,9 +95,10 @@ type Config struct {
 	HubSpotAPIKeyName   string `envconfig:"HUBSPOT_WEBHOOK_API_KEY_NAME" default:"X-API-Key"`
 	HubSpotClientSecret Secret `envconfig:"HUBSPOT_CLIENT_SECRET"`
 
-	// BackfillSharePercent is the part of each API's budget the backfill may use; live webhook traffic
-	// keeps the rest.
-	BackfillSharePercent int `envconfig:"BACKFILL_RATE_SHARE_PERCENT" default:"50"`
+	// RetiredBackfillShare is read only to warn: the backfill no longer has a share of its own (live
+	// traffic has task-queue priority and the backfill uses the rest), and an .env that still sets it
+	// must keep starting.
+	RetiredBackfillShare string `envconfig:"BACKFILL_RATE_SHARE_PERCENT"`
 
 	// Sandbox relaxes the rules that protect a production deployment (webhooks without credentials are
 	// accepted), so Validate allows it only when both APIs are the simulated ones on loopback. `make run`
@@ -155,9 +156,6 @@ func (c Config) Validate() error {
 	if c.HubSpotSearchPerSec <= 0 {
 		errs = append(errs, fmt.Errorf("HUBSPOT_SEARCH_RATE_PER_SECOND must be positive, got %d", c.HubSpotSearchPerSec))
 	}
-	if c.BackfillSharePercent < 1 || c.BackfillSharePercent > 99 {
-		errs = append(errs, fmt.Errorf("BACKFILL_RATE_SHARE_PERCENT must be between 1 and 99, got %d", c.BackfillSharePercent))
-	}
 	if strings.TrimSpace(c.HubSpotAPIKeyName) == "" {
 		errs = append(errs, errors.New("HUBSPOT_WEBHOOK_API_KEY_NAME must not be empty"))
 	}
@@ -168,6 +166,15 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT must be json or console, got %q", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// Warnings lists settings that are accepted but no longer have an effect, for the worker to log at start.
+func (c Config) Warnings() []string {
+	if c.RetiredBackfillShare == "" {
+		return nil
+	}
+	return []string{"BACKFILL_RATE_SHARE_PERCENT is ignored and can be removed: live traffic now has priority " +
+		"on each API's task queue and the backfill uses every call it leaves"}
 }
 
 // isLoopback reports whether host can only be this machine. Names other than localhost are refused: a

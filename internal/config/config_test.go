@@ -221,3 +221,26 @@ func TestSecretRedactedByEveryEncoder(t *testing.T) {
 	}
 	assert.Equal(t, value, Secret(value).Reveal(), "Reveal is the one way to the value")
 }
+
+// An .env written for an older release still starts, and the worker says the setting is ignored.
+func TestRetiredBackfillShareWarnsInsteadOfFailing(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		warnings int
+	}{
+		{"unset", nil, 0},
+		{"left over from an older release", map[string]string{"BACKFILL_RATE_SHARE_PERCENT": "50"}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, tc.env)
+			c, err := Load()
+			require.NoError(t, err)
+			assert.Len(t, c.Warnings(), tc.warnings)
+			for _, w := range c.Warnings() {
+				assert.Contains(t, w, "BACKFILL_RATE_SHARE_PERCENT")
+			}
+		})
+	}
+}

@@ -1,139 +1,246 @@
 package e2e
 
 import (
-	"context"
+	"encoding/json"
 	"fmt"
-	"net/http/httptest"
+	"io"
+	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"text/tabwriter"
 	"time"
-
-	"github.com/hubspot-extole/bridge/internal/sandbox"
-	"github.com/hubspot-extole/bridge/workflows"
 )
 
-// BenchmarkBackfill runs the share-link backfill end to end with the worker as its own process (the
-// real cmd/worker binary), against the simulated APIs with rate limits set on both sides, and reports
-// contacts per second, API calls per second against the configured budget, and the worker's peak
-// resident memory. `make bench` runs it; the figures go into README.md.
+// The bench measures the bridge against a baseline or ceiling measured in the same run on the same
+// Temporal server, and reports ratios, so the figures mean the same on any machine:
 //
-// The limits are raised far above Extole's real 100 calls a minute so a run takes minutes, not days;
-// the contacts/s at real limits follow from the calls-per-contact figure it reports (see README).
-func BenchmarkBackfill(b *testing.B) {
-	for _, tc := range []struct {
-		name            string
-		contacts        int
-		eligibleEvery   int
-		extolePerMinute int
-	}{
-		{"10k_contacts_all_eligible", 10_000, 1, 30_000},
-		{"100k_contacts_10pct_eligible", 100_000, 10, 30_000},
-		{"100k_contacts_all_eligible", 100_000, 1, 30_000},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			for range b.N {
-				benchBackfill(b, tc.contacts, tc.eligibleEvery, tc.extolePerMinute)
-			}
-		})
+//	P1 ingest      webhooks accepted/s and ack latency vs. raw ExecuteWorkflow, alternated A B A B
+//	P2 end to end  events delivered to the simulated Extole/s vs. a no-op workflow with one no-op activity
+//	P3 backfill    Extole calls/s vs. the configured limit, calls per contact, 429s, and live-event latency
+//	               during a backfill vs. without one
+//	P4 memory      the worker process's peak RSS at N and N/10 contacts, history events per run
+//
+// `make bench` runs BenchmarkBridge (BENCH_CONTACTS sets P4's N, default 100,000) and writes
+// bench/results.json; TestBenchSmoke runs the same code at tiny sizes in `make test` so it cannot rot.
+
+// benchSizes are the knobs of one bench run.
+type benchSizes struct {
+	smoke            bool
+	ingestRound      time.Duration // P1: length of each A or B round
+	rounds           int           // P1 and P2: A B pairs
+	e2eEvents        int           // P2: events per round
+	extolePerMinute  int           // P3: the Extole limit configured on both the worker and the simulated Extole
+	backfillContacts int           // P3: contacts per backfill run
+	liveFor          time.Duration // P3: live traffic per latency measurement
+	memContacts      int           // P4: the large run; the small one has a tenth
+}
+
+func fullSizes(tb testing.TB) benchSizes {
+	sz := benchSizes{
+		ingestRound:      5 * time.Second, // short rounds, many pairs: other load on the machine hits A and B alike
+		rounds:           4,
+		e2eEvents:        600,
+		extolePerMinute:  1200,
+		backfillContacts: 600,
+		liveFor:          30 * time.Second,
+		memContacts:      100_000,
+	}
+	if v := os.Getenv("BENCH_CONTACTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 {
+			tb.Fatalf("BENCH_CONTACTS=%q: want a number ≥ 100", v)
+		}
+		sz.memContacts = n
+	}
+	return sz
+}
+
+func smokeSizes() benchSizes {
+	return benchSizes{
+		smoke:            true,
+		ingestRound:      time.Second,
+		rounds:           1,
+		e2eEvents:        30,
+		extolePerMinute:  60_000,
+		backfillContacts: 20,
+		liveFor:          2 * time.Second,
+		memContacts:      300,
 	}
 }
 
-func benchBackfill(b *testing.B, n, eligibleEvery, extolePerMinute int) {
-	c, ns := namespaceClient(b)
-	worker := filepath.Join(b.TempDir(), "worker")
-	if out, err := exec.Command("go", "build", "-o", worker, "../../cmd/worker").CombinedOutput(); err != nil {
-		b.Fatalf("build worker: %v\n%s", err, out)
-	}
-	ext := sandbox.NewExtole(sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: extolePerMinute})
-	extSrv := httptest.NewServer(ext)
-	defer extSrv.Close()
-	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: hubspotToken, RatePer10s: 1000, SearchPerSecond: 50, DailyLimit: -1})
-	hsSrv := httptest.NewServer(hs)
-	defer hsSrv.Close()
-	eligibleN := 0
-	hs.Seed(n, func(i int) map[string]string {
-		email := fmt.Sprintf("b%06d@example.com", i)
-		if i%eligibleEvery != 0 {
-			return map[string]string{"email": email, "share_code": fmt.Sprintf("old%06d", i), "share_link": "https://refer.example.com/old"}
-		}
-		eligibleN++
-		return map[string]string{"email": email}
-	})
+// benchFigure is one line of the table: our number, the baseline or ceiling it is measured against (0:
+// none), their ratio, and the issue's target on the ratio (or on our number when there is no baseline).
+type benchFigure struct {
+	ID       string  `json:"id"`
+	What     string  `json:"what"`
+	Unit     string  `json:"unit"`
+	Ours     float64 `json:"ours"`
+	Baseline float64 `json:"baseline,omitempty"`
+	Against  string  `json:"against,omitempty"`
+	Ratio    float64 `json:"ratio,omitempty"`
+	TargetOp string  `json:"target_op,omitempty"` // ">=" or "<="
+	Target   float64 `json:"target,omitempty"`
+	Met      *bool   `json:"met,omitempty"`
+	ZeroOK   bool    `json:"-"` // a count whose best value is 0 (429s)
+}
 
-	cmd := exec.Command(worker)
-	cmd.Env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+server.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE="+ns,
-		"EXTOLE_BASE_URL="+extSrv.URL, "EXTOLE_ACCESS_TOKEN="+extoleToken,
-		"HUBSPOT_BASE_URL="+hsSrv.URL, "HUBSPOT_ACCESS_TOKEN="+hubspotToken,
-		"EXTOLE_RATE_LIMIT_PER_MINUTE="+strconv.Itoa(extolePerMinute),
-		"HUBSPOT_RATE_LIMIT_PER_10S=1000", "HUBSPOT_SEARCH_RATE_PER_SECOND=50",
-		"LOG_LEVEL=error",
-	)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+func figure(id, what, unit string, ours float64) benchFigure {
+	return benchFigure{ID: id, What: what, Unit: unit, Ours: ours}
+}
 
-	b.ResetTimer()
+// vs sets the baseline and the ratio ours/baseline.
+func (f benchFigure) vs(against string, baseline float64) benchFigure {
+	f.Against, f.Baseline = against, baseline
+	if baseline != 0 {
+		f.Ratio = f.Ours / baseline
+	}
+	return f
+}
+
+// target records the issue's target and whether this run met it.
+func (f benchFigure) target(op string, v float64) benchFigure {
+	f.TargetOp, f.Target = op, v
+	got := f.Ours
+	if f.Against != "" {
+		got = f.Ratio
+	}
+	met := (op == ">=" && got >= v) || (op == "<=" && got <= v)
+	f.Met = &met
+	return f
+}
+
+type benchResults struct {
+	Machine  string        `json:"machine"`
+	Started  time.Time     `json:"started"`
+	Duration string        `json:"duration"`
+	Sizes    string        `json:"sizes"`
+	Figures  []benchFigure `json:"figures"`
+}
+
+// runBench runs every part in order (the parts share one Temporal server and must not overlap: each
+// loads it fully) and returns the figures.
+func runBench(tb testing.TB, sz benchSizes) benchResults {
 	start := time.Now()
-	run, err := c.ExecuteWorkflow(context.Background(), workflows.BackfillStartOptions(false), workflows.ShareLinkBackfill,
-		workflows.BackfillInput{Label: "refer-a-friend"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	peak := int64(0)
-	done := make(chan error, 1)
-	var p workflows.BackfillProgress
-	go func() { done <- run.Get(context.Background(), &p) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-wait:
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
-				b.Fatal(err)
-			}
-			break wait
-		case <-tick.C:
-			peak = max(peak, peakRSS(cmd.Process.Pid))
-		}
-	}
-	elapsed := time.Since(start)
-	peak = max(peak, peakRSS(cmd.Process.Pid))
-	b.StopTimer()
-
-	if p.Linked != eligibleN {
-		b.Fatalf("linked %d of %d", p.Linked, eligibleN)
-	}
-	budget := float64(extolePerMinute) / 60 * 0.8 * 0.5 // rateHeadroom × default backfill share
-	b.ReportMetric(float64(p.Linked)/elapsed.Seconds(), "contacts/s")
-	b.ReportMetric(float64(len(ext.Requests()))/elapsed.Seconds(), "extole-calls/s")
-	b.ReportMetric(budget, "extole-budget/s")
-	b.ReportMetric(float64(len(ext.Requests()))/float64(p.Linked), "extole-calls/contact")
-	b.ReportMetric(float64(peak)/1024, "worker-peak-MB")
-	b.ReportMetric(float64(p.Generations), "continue-as-new")
-	b.Logf("%d contacts, %d linked in %s; %d Extole calls; worker peak RSS %d MB; %s",
-		n, p.Linked, elapsed.Round(time.Second), len(ext.Requests()), peak/1024, p.Summary())
+	res := benchResults{Machine: machine(), Started: start.UTC(), Sizes: fmt.Sprintf(
+		"P1 %d A/B pairs of %s; P2 %d A/B pairs of %d events; P3 %d contacts at %d Extole calls/min, live %s; P4 %d and %d contacts",
+		sz.rounds, sz.ingestRound, sz.rounds, sz.e2eEvents, sz.backfillContacts, sz.extolePerMinute, sz.liveFor, sz.memContacts/10, sz.memContacts)}
+	res.Figures = append(res.Figures, benchIngest(tb, sz)...)
+	c, ns := namespaceClient(tb) // P2–P4 run one after another in one namespace
+	res.Figures = append(res.Figures, benchEndToEnd(tb, c, sz)...)
+	worker := buildWorker(tb)
+	res.Figures = append(res.Figures, benchBackfill(tb, c, ns, worker, sz)...)
+	res.Figures = append(res.Figures, benchLiveDuringBackfill(tb, c, ns, worker, sz)...)
+	res.Figures = append(res.Figures, benchMemory(tb, c, ns, worker, sz)...)
+	res.Duration = time.Since(start).Round(time.Second).String()
+	return res
 }
 
-// peakRSS reads a process's peak resident set size (VmHWM) in KiB from /proc.
-func peakRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
+// BenchmarkBridge is `make bench`: the whole suite once, the table on stdout and in bench/results.json.
+func BenchmarkBridge(b *testing.B) {
+	sz := fullSizes(b)
+	for range b.N {
+		res := runBench(b, sz)
+		printTable(os.Stdout, res)
+		out, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			b.Fatal(err)
+		}
+		path := filepath.Join("..", "..", "bench", "results.json")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		fmt.Printf("wrote %s\n", path)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb
+}
+
+// TestBenchSmoke runs the bench at tiny sizes: every figure must come out, measured and positive. It
+// asserts nothing about speed (that is `make bench`'s job, as ratios).
+func TestBenchSmoke(t *testing.T) {
+	res := runBench(t, smokeSizes())
+	var table strings.Builder
+	printTable(&table, res)
+	t.Log("\n" + table.String())
+
+	want := []string{"P1.rate", "P1.p50", "P1.p99", "P2.rate", "P2.history",
+		"P3.api.calls", "P3.api.contacts", "P3.api.per_contact", "P3.api.429",
+		"P3.live_p99", "P4.rss", "P4.history"}
+	got := map[string]benchFigure{}
+	for _, f := range res.Figures {
+		got[f.ID] = f
+	}
+	for _, id := range want {
+		f, ok := got[id]
+		if !ok {
+			t.Errorf("figure %s missing", id)
+			continue
+		}
+		if f.Ours < 0 || (f.Ours == 0 && !f.ZeroOK) || math.IsNaN(f.Ours) || math.IsInf(f.Ours, 0) {
+			t.Errorf("%s: ours = %v, want a positive number", id, f.Ours)
+		}
+		if f.Against != "" && !(f.Baseline > 0 && f.Ratio > 0) {
+			t.Errorf("%s: baseline %v, ratio %v: want both positive", id, f.Baseline, f.Ratio)
 		}
 	}
-	return 0
+}
+
+func printTable(w io.Writer, res benchResults) {
+	fmt.Fprintf(w, "bench on %s, %s, took %s\n", res.Machine, res.Started.Format(time.DateOnly), res.Duration)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "figure\twhat\tours\tbaseline / ceiling\tratio\ttarget\t")
+	for _, f := range res.Figures {
+		base, ratio := "–", "–"
+		if f.Against != "" {
+			base = fmt.Sprintf("%s %s (%s)", num(f.Baseline), f.Unit, f.Against)
+			ratio = fmt.Sprintf("%.2f", f.Ratio)
+		}
+		target := ""
+		if f.Met != nil {
+			mark := "met"
+			if !*f.Met {
+				mark = "MISSED"
+			}
+			target = fmt.Sprintf("%s %s %s", strings.Replace(strings.Replace(f.TargetOp, ">=", "≥", 1), "<=", "≤", 1), num(f.Target), mark)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\t\n", f.ID, f.What, num(f.Ours), f.Unit, base, ratio, target)
+	}
+	_ = tw.Flush()
+}
+
+func num(v float64) string {
+	switch {
+	case v == math.Trunc(v) && math.Abs(v) < 1e9:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case math.Abs(v) >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+// machine describes where the figures were measured: they are ratios, but the README records it.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.0f GiB", float64(kb)/(1<<20))
+		}
+	}
+	return fmt.Sprintf("%d CPUs (%s)%s, %s/%s, %s", runtime.NumCPU(), model, mem, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }

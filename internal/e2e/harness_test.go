@@ -66,6 +66,9 @@ func searchAttributeValues() temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(updates...)
 }
 
+// priorityMatcherArgs turn on task-queue priority, which Server 1.29 dispatches only with the new matcher.
+var priorityMatcherArgs = []string{"--dynamic-config-value", "matching.useNewMatcher=true"}
+
 // startDevServer starts a Temporal dev server from bin/temporal with our search attributes registered.
 func startDevServer(extraArgs ...string) (*testsuite.DevServer, error) {
 	path := cliPath()
@@ -93,6 +96,7 @@ func namespaceClient(t testing.TB) (client.Client, string) {
 		// Continue-as-new is suggested after 500 events instead of 4,096, so the integration tests
 		// exercise it for real.
 		args := []string{"--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=500"}
+		args = append(args, priorityMatcherArgs...)
 		for i := range namespaces {
 			args = append(args, "--namespace", fmt.Sprintf("e2e-%d", i))
 		}
@@ -139,11 +143,10 @@ type stackOptions struct {
 	ExtolePerMinute     int // worker-side limits; default high so tests do not wait on them
 	HubSpotPer10s       int
 	HubSpotSearchPerSec int
-	// BackfillSharePercent: the backfill's part of each API budget (0 = the default 50).
-	BackfillSharePercent int
-	HubSpot              sandbox.HubSpotOptions // the simulated HubSpot's limits; default unlimited
-	Auth                 webhook.HubSpotAuth
-	ExtoleAuth           webhook.ExtoleAuth // default: bearer extoleWebhookToken
+	ExtoleAPIPerMinute  int                    // the simulated Extole's limit; default unlimited
+	HubSpot             sandbox.HubSpotOptions // the simulated HubSpot's limits; default unlimited
+	Auth                webhook.HubSpotAuth
+	ExtoleAuth          webhook.ExtoleAuth // default: bearer extoleWebhookToken
 }
 
 const (
@@ -164,8 +167,8 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.HubSpotSearchPerSec == 0 {
 		o.HubSpotSearchPerSec = 1_000
 	}
-	if o.BackfillSharePercent == 0 {
-		o.BackfillSharePercent = 50
+	if o.ExtoleAPIPerMinute == 0 {
+		o.ExtoleAPIPerMinute = -1
 	}
 	if o.HubSpot.RatePer10s == 0 {
 		o.HubSpot.RatePer10s = -1
@@ -182,7 +185,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	s := &stack{T: t, Client: c, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
 
-	s.Extole = sandbox.NewExtole(sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: -1})
+	s.Extole = sandbox.NewExtole(sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: o.ExtoleAPIPerMinute})
 	extoleSrv := httptest.NewServer(s.Extole)
 	t.Cleanup(extoleSrv.Close)
 	s.ExtoleURL = extoleSrv.URL
@@ -200,7 +203,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		lim := temporalx.Limits{ExtolePerMinute: o.ExtolePerMinute, HubSpotPer10s: o.HubSpotPer10s,
-			HubSpotSearchPerSec: o.HubSpotSearchPerSec, BackfillSharePercent: o.BackfillSharePercent}
+			HubSpotSearchPerSec: o.HubSpotSearchPerSec}
 		go func() { done <- temporalx.Run(ctx, temporalx.NewWorkers(c, acts, lim)) }()
 		return func() {
 			cancel()

@@ -179,7 +179,7 @@ func TestConfiguredRateLimitAvoids429(t *testing.T) {
 		t.Skip("integration test")
 	}
 	const limit = 60 // per 10 s, both sides: the simulated account and HUBSPOT_RATE_LIMIT_PER_10S
-	s := newStack(t, stackOptions{HubSpotPer10s: limit, BackfillSharePercent: 1, HubSpot: sandbox.HubSpotOptions{RatePer10s: limit}})
+	s := newStack(t, stackOptions{HubSpotPer10s: limit, HubSpot: sandbox.HubSpotOptions{RatePer10s: limit}})
 	// The properties exist already (the worker's start-up setup made them), so each link is one call.
 	_, err := hubspot.New(s.HubSpotURL, hubspotToken, nil).EnsureContactProperties(context.Background(),
 		activities.PropertyGroup, activities.PropertyGroupLabel, activities.ContactProperties)
