@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/hubspot-extole/bridge/internal/extole"
@@ -88,13 +89,44 @@ func (a *Extole) FindShareable(ctx context.Context, in ShareableInput) (Shareabl
 	return ShareableRef{Code: pick.Code, Link: pick.Link}, nil
 }
 
-// ContactRef is a contact the backfill visits: its id (the keyset cursor), email and the link properties
-// it already has (at most one of them: it lacks the other), which the backfill must not overwrite.
+// ContactRef is a contact the backfill visits: its id (the keyset cursor), email, names (sent with the
+// event route's event) and the link properties it already has (at most one of them: it lacks the other),
+// which the backfill must not overwrite.
 type ContactRef struct {
 	ID        string `json:"id"`
 	Email     string `json:"email,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
 	ShareLink string `json:"share_link,omitempty"`
 	ShareCode string `json:"share_code,omitempty"`
+}
+
+// BackfillEventID is the partner_event_id of a contact's backfill event, in the API event route and in
+// the file route's CSV alike, so Extole de-duplicates a contact sent twice by either.
+func BackfillEventID(contactID string) string { return "hubspot-share-link-" + contactID }
+
+// BackfillEventInput is one contact's event for the event route.
+type BackfillEventInput struct {
+	EventName string     `json:"event_name"`
+	Contact   ContactRef `json:"contact"`
+}
+
+// SendBackfillEvent sends one POST /v5/events for the contact. Extole's "Create Share Link on any Event"
+// extension then creates the link and posts it to our share-link webhook; a repeat is de-duplicated by
+// Extole on partner_event_id.
+func (a *Extole) SendBackfillEvent(ctx context.Context, in BackfillEventInput) (SendEventResult, error) {
+	data := map[string]json.RawMessage{}
+	for k, v := range map[string]string{"email": in.Contact.Email, "partner_event_id": BackfillEventID(in.Contact.ID),
+		"first_name": in.Contact.FirstName, "last_name": in.Contact.LastName} {
+		if v != "" {
+			data[k], _ = json.Marshal(v) // a string always marshals
+		}
+	}
+	id, err := a.Client.SendEvent(ctx, extole.Event{Name: in.EventName, Data: data})
+	if err != nil {
+		return SendEventResult{}, TranslateExtoleError(err)
+	}
+	return SendEventResult{EventID: id}, nil
 }
 
 // UnlinkedPage is one page of contacts lacking share_link or share_code.
@@ -112,7 +144,7 @@ type SearchUnlinkedInput struct {
 // SearchUnlinked returns the next contacts, by ascending hs_object_id, that lack share_link or
 // share_code; keyset paging keeps it correct past HubSpot's 10,000-result cap (SearchContactsLacking).
 func (a *HubSpot) SearchUnlinked(ctx context.Context, in SearchUnlinkedInput) (UnlinkedPage, error) {
-	page, err := a.Client.SearchContactsLacking(ctx, LinkProperties, in.AfterID, in.Limit, append([]string{"email"}, LinkProperties...))
+	page, err := a.Client.SearchContactsLacking(ctx, LinkProperties, in.AfterID, in.Limit, append([]string{"email", "firstname", "lastname"}, LinkProperties...))
 	if err != nil {
 		return UnlinkedPage{}, TranslateHubSpotError(err)
 	}
@@ -120,6 +152,7 @@ func (a *HubSpot) SearchUnlinked(ctx context.Context, in SearchUnlinkedInput) (U
 	for _, c := range page.Results {
 		out.Contacts = append(out.Contacts, ContactRef{
 			ID: c.ID, Email: strings.TrimSpace(c.Properties["email"]),
+			FirstName: c.Properties["firstname"], LastName: c.Properties["lastname"],
 			ShareLink: c.Properties["share_link"], ShareCode: c.Properties["share_code"],
 		})
 	}

@@ -79,7 +79,8 @@ else
 fi
 if [ ${#sandboxed[@]} -gt 0 ]; then
   echo "No credentials for ${sandboxed[*]}: starting the sandbox (simulated APIs on loopback)..."
-  bin/starter sandbox &
+  # The simulated share-link extension answers backfill events (BACKFILL_ROUTE=events) through our webhook.
+  bin/starter sandbox --share-link-webhook "http://127.0.0.1:$HTTP_PORT/webhooks/extole/share-links" &
   pids+=($!)
 fi
 

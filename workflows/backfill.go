@@ -44,54 +44,156 @@ const (
 // BackfillInput starts a run, and carries its state across continue-as-new: a cursor and counters,
 // never a list of contacts, so history stays bounded for any number of contacts.
 type BackfillInput struct {
-	DryRun      bool             `json:"dry_run,omitempty"`
-	Label       string           `json:"label"` // Extole program label (EXTOLE_SHARE_LABEL)
-	PageSize    int              `json:"page_size,omitempty"`
-	Concurrency int              `json:"concurrency,omitempty"`
-	Progress    BackfillProgress `json:"progress"`
+	DryRun      bool   `json:"dry_run,omitempty"`
+	Label       string `json:"label"` // Extole program label (EXTOLE_SHARE_LABEL)
+	PageSize    int    `json:"page_size,omitempty"`
+	Concurrency int    `json:"concurrency,omitempty"`
+	// Route is BackfillRouteAPI ("" too) or BackfillRouteEvents (BACKFILL_ROUTE).
+	Route     string `json:"route,omitempty"`
+	EventName string `json:"event_name,omitempty"` // the event route's event (BACKFILL_EVENT_NAME)
+	// LinkWait bounds how long the event route waits for the links to come back through the webhook;
+	// LinkPoll is how often it counts them. Zero = the defaults.
+	LinkWait time.Duration    `json:"link_wait,omitempty"`
+	LinkPoll time.Duration    `json:"link_poll,omitempty"`
+	Progress BackfillProgress `json:"progress"`
 }
+
+// Backfill routes (BACKFILL_ROUTE).
+const (
+	BackfillRouteAPI    = "api"    // get-or-create person and shareable, write the link back: 2 Extole calls a contact
+	BackfillRouteEvents = "events" // one event a contact; Extole's extension sends the link to our webhook
+)
+
+// Event-route defaults.
+const (
+	DefaultBackfillEventName = "hubspot_backfill"
+	DefaultBackfillLinkWait  = 10 * time.Minute // Extole's first webhook retry comes after 1 s, the next after 1 h
+	DefaultBackfillLinkPoll  = 10 * time.Second
+)
+
+// Event-route phases.
+const (
+	PhaseSending = "sending"
+	PhaseWaiting = "waiting for links"
+)
+
+// rateWindow is the span the rate is measured over: the recent pace, not the average since the start.
+const rateWindow = time.Minute
 
 // BackfillProgress is what the progress query, the Web UI details and `starter backfill status` show.
 type BackfillProgress struct {
-	DryRun          bool           `json:"dry_run,omitempty"`
-	StartedAt       time.Time      `json:"started_at"`
-	UpdatedAt       time.Time      `json:"updated_at"`
-	Scanned         int            `json:"scanned"`            // contacts lacking a link that were visited
-	Linked          int            `json:"linked"`             // contacts that got share_link and share_code
-	Eligible        int            `json:"eligible,omitempty"` // dry run: contacts that would be linked
-	Skipped         int            `json:"skipped"`
-	SkippedReasons  map[string]int `json:"skipped_reasons,omitempty"`
-	Failed          int            `json:"failed"`
-	Failures        []string       `json:"failures,omitempty"` // the latest few, "email: reason"
-	Cursor          string         `json:"cursor"`             // hs_object_id of the last contact visited
-	Remaining       int            `json:"remaining"`          // HubSpot's count of contacts still lacking a link past the cursor
-	RatePerMinute   float64        `json:"rate_per_minute"`    // contacts visited per minute, since the start
-	ETA             time.Duration  `json:"eta"`                // Remaining at RatePerMinute
-	Paused          bool           `json:"paused,omitempty"`
-	Done            bool           `json:"done,omitempty"`
-	Generations     int            `json:"generations"` // continue-as-new count
-	PropertiesReady bool           `json:"properties_ready,omitempty"`
+	DryRun         bool           `json:"dry_run,omitempty"`
+	Route          string         `json:"route,omitempty"`
+	Phase          string         `json:"phase,omitempty"` // event route: PhaseSending, then PhaseWaiting
+	StartedAt      time.Time      `json:"started_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	Total          int            `json:"total"`                  // HubSpot's count of contacts lacking a link at the start (grows if more appear)
+	Scanned        int            `json:"scanned"`                // contacts lacking a link that were visited
+	Linked         int            `json:"linked"`                 // API route: contacts that got share_link and share_code
+	Sent           int            `json:"sent,omitempty"`         // event route: events Extole accepted
+	Received       int            `json:"received,omitempty"`     // event route: sent contacts that now have their link
+	NotReceived    []string       `json:"not_received,omitempty"` // masked samples still lacking a link (their event failed, or the link did not come back)
+	Eligible       int            `json:"eligible,omitempty"`     // dry run: contacts that would be linked
+	Skipped        int            `json:"skipped"`
+	SkippedReasons map[string]int `json:"skipped_reasons,omitempty"`
+	Failed         int            `json:"failed"`
+	Failures       []string       `json:"failures,omitempty"` // the latest few, "email: reason"
+	Cursor         string         `json:"cursor"`             // hs_object_id of the last contact visited
+	Remaining      int            `json:"remaining"`          // HubSpot's count of contacts still lacking a link past the cursor
+	RatePerMinute  float64        `json:"rate_per_minute"`    // contacts done per minute over the last minute
+	ETA            time.Duration  `json:"eta"`                // the eligible contacts left at RatePerMinute; 0 = unknown
+	Window         []RateSample   `json:"window,omitempty"`   // samples of the last minute the rate is measured on
+	Paused         bool           `json:"paused,omitempty"`
+	Done           bool           `json:"done,omitempty"`
+	Generations    int            `json:"generations"` // continue-as-new count
+	// PropertiesReady: share_link and share_code exist in HubSpot.
+	PropertiesReady bool `json:"properties_ready,omitempty"`
+}
+
+// RateSample is the done count at a moment.
+type RateSample struct {
+	At   time.Time `json:"at"`
+	Done int       `json:"done"`
+}
+
+// DoneCount is what the bar counts: contacts linked (API route), events sent and then links received
+// (event route), contacts found eligible (dry run). Scanning alone is not progress.
+func (p BackfillProgress) DoneCount() int {
+	if p.Route == BackfillRouteEvents && !p.DryRun && (p.Phase == PhaseWaiting || p.Done) {
+		return p.Received
+	}
+	return p.paceCount()
+}
+
+// paceCount is what the rate counts: the route's own work, linking or sending.
+func (p BackfillProgress) paceCount() int {
+	switch {
+	case p.DryRun:
+		return p.Eligible
+	case p.Route == BackfillRouteEvents:
+		return p.Sent
+	}
+	return p.Linked
+}
+
+// handled counts the eligible contacts dealt with: linked or sent, skipped, or failed.
+func (p BackfillProgress) handled() int { return p.paceCount() + p.Skipped + p.Failed }
+
+// Left is the eligible contacts not yet handled.
+func (p BackfillProgress) Left() int { return max(p.Total-p.handled(), 0) }
+
+// measure records a sample at now and derives the rate over the last minute and the ETA of the
+// contacts left. The sample just before the window is kept as its baseline, so a page that took longer
+// than a minute still yields a rate; samples less than a second apart are merged to bound the state.
+func (p *BackfillProgress) measure(now time.Time) {
+	sample := RateSample{At: now, Done: p.paceCount()}
+	if n := len(p.Window); n > 1 && now.Sub(p.Window[n-2].At) < time.Second {
+		p.Window[n-1] = sample
+	} else {
+		p.Window = append(p.Window, sample)
+	}
+	first := 0
+	for first < len(p.Window)-1 && !p.Window[first+1].At.After(now.Add(-rateWindow)) {
+		first++
+	}
+	p.Window = p.Window[first:]
+	p.RatePerMinute, p.ETA = 0, 0
+	if span := now.Sub(p.Window[0].At); span > 0 {
+		p.RatePerMinute = float64(sample.Done-p.Window[0].Done) / span.Minutes()
+	}
+	if p.RatePerMinute > 0 {
+		p.ETA = time.Duration(float64(p.Left()) / p.RatePerMinute * float64(time.Minute))
+	}
 }
 
 // Summary is a one-line rendering for the Web UI and the terminal.
 func (p BackfillProgress) Summary() string {
 	var b strings.Builder
-	if p.DryRun {
-		fmt.Fprintf(&b, "dry run: scanned %d, would link %d", p.Scanned, p.Eligible)
-	} else {
-		fmt.Fprintf(&b, "scanned %d, linked %d", p.Scanned, p.Linked)
+	switch {
+	case p.DryRun:
+		fmt.Fprintf(&b, "dry run: would link %d of %d eligible (scanned %d)", p.Eligible, p.Total, p.Scanned)
+	case p.Route == BackfillRouteEvents:
+		fmt.Fprintf(&b, "sent %d of %d eligible, links received %d of %d sent", p.Sent, p.Total, p.Received, p.Sent)
+	default:
+		fmt.Fprintf(&b, "linked %d of %d eligible (scanned %d)", p.Linked, p.Total, p.Scanned)
 	}
 	fmt.Fprintf(&b, ", skipped %d, failed %d", p.Skipped, p.Failed)
 	for _, reason := range slices.Sorted(maps.Keys(p.SkippedReasons)) {
 		fmt.Fprintf(&b, " (%s: %d)", reason, p.SkippedReasons[reason])
 	}
 	switch {
+	case p.Done && p.Received < p.Sent:
+		fmt.Fprintf(&b, " — done; %d links did not come back", p.Sent-p.Received)
 	case p.Done:
 		b.WriteString(" — done")
 	case p.Paused:
 		b.WriteString(" — paused")
+	case p.Phase == PhaseWaiting:
+		b.WriteString(" — waiting for the links")
+	case p.ETA > 0:
+		fmt.Fprintf(&b, " — %.0f/min over the last minute, %d left, ETA %s", p.RatePerMinute, p.Left(), p.ETA.Round(time.Second))
 	default:
-		fmt.Fprintf(&b, " — %.0f/min, %d remaining, ETA %s", p.RatePerMinute, p.Remaining, p.ETA.Round(time.Second))
+		fmt.Fprintf(&b, " — %d left, none done in the last minute", p.Left())
 	}
 	return b.String()
 }
@@ -110,6 +212,7 @@ func BackfillStartOptions(dryRun bool) client.StartWorkflowOptions {
 		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		StaticSummary:                            summary,
+		Priority:                                 BackfillWorkflowPriority,
 	}
 }
 
@@ -130,6 +233,24 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 	if b.in.Concurrency <= 0 {
 		b.in.Concurrency = DefaultBackfillConcurrency
 	}
+	if b.in.Route == "" {
+		b.in.Route = BackfillRouteAPI
+	}
+	if b.in.EventName == "" {
+		b.in.EventName = DefaultBackfillEventName
+	}
+	if b.in.LinkWait <= 0 {
+		b.in.LinkWait = DefaultBackfillLinkWait
+	}
+	if b.in.LinkPoll <= 0 {
+		b.in.LinkPoll = DefaultBackfillLinkPoll
+	}
+	if p.Route == "" {
+		p.Route = b.in.Route
+		if p.Route == BackfillRouteEvents {
+			p.Phase = PhaseSending
+		}
+	}
 	if err := workflow.SetQueryHandler(ctx, BackfillQuery, func() (BackfillProgress, error) { return *p, nil }); err != nil {
 		return *p, err
 	}
@@ -149,13 +270,22 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 		if err := b.waitWhilePaused(ctx); err != nil {
 			return *p, err
 		}
-		page, err := b.search(ctx)
+		page, err := b.search(ctx, p.Cursor)
 		if err != nil {
 			return *p, err
 		}
+		if p.Cursor == "" && p.Total == 0 {
+			p.Total = page.Remaining // HubSpot's count of every contact lacking a link
+		}
 		if len(page.Contacts) == 0 {
-			p.Done, p.Remaining, p.ETA = true, 0, 0
+			if p.Route == BackfillRouteEvents && !p.DryRun && p.Sent > 0 {
+				if err := b.awaitLinks(ctx); err != nil {
+					return *p, err
+				}
+			}
+			p.Done, p.Remaining = true, 0
 			b.report(ctx)
+			p.ETA, p.RatePerMinute = 0, 0
 			return *p, nil
 		}
 		if err := b.processPage(ctx, page.Contacts); err != nil {
@@ -163,6 +293,7 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 		}
 		p.Cursor = page.Contacts[len(page.Contacts)-1].ID
 		p.Remaining = max(page.Remaining-len(page.Contacts), 0)
+		p.Total = max(p.Total, p.handled()+p.Remaining) // contacts that appeared meanwhile are eligible too
 		b.report(ctx)
 
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
@@ -201,12 +332,77 @@ func (b *backfillRun) waitWhilePaused(ctx workflow.Context) error {
 	return nil
 }
 
-func (b *backfillRun) search(ctx workflow.Context) (activities.UnlinkedPage, error) {
+func (b *backfillRun) search(ctx workflow.Context, after string) (activities.UnlinkedPage, error) {
 	var h *activities.HubSpot
 	var page activities.UnlinkedPage
 	err := workflow.ExecuteActivity(withHubSpotSearch(ctx), h.SearchUnlinked,
-		activities.SearchUnlinkedInput{AfterID: b.in.Progress.Cursor, Limit: b.in.PageSize}).Get(ctx, &page)
+		activities.SearchUnlinkedInput{AfterID: after, Limit: b.in.PageSize}).Get(ctx, &page)
 	return page, err
+}
+
+// awaitLinks polls HubSpot until every contact the event route sent has its link (written by
+// ShareLinkSync when Extole's extension calls our webhook), or LinkWait has passed.
+func (b *backfillRun) awaitLinks(ctx workflow.Context) error {
+	p := &b.in.Progress
+	p.Phase = PhaseWaiting
+	deadline := workflow.Now(ctx).Add(b.in.LinkWait)
+	for {
+		missing, samples, err := b.stillLacking(ctx)
+		if err != nil {
+			return err
+		}
+		// Contacts whose event failed were never sent; they are still lacking too.
+		notBack := max(missing-p.Failed, 0)
+		p.Received = max(p.Sent-notBack, 0)
+		p.NotReceived = nil
+		if notBack > 0 {
+			p.NotReceived = samples
+		}
+		b.report(ctx)
+		if notBack == 0 || !workflow.Now(ctx).Before(deadline) {
+			return nil
+		}
+		if err := workflow.Sleep(ctx, b.in.LinkPoll); err != nil {
+			return err
+		}
+	}
+}
+
+// stillLacking counts the visited contacts with an email that still lack a link, with a few masked
+// samples. The search returns only contacts lacking a link, so when the links are back it is one call.
+func (b *backfillRun) stillLacking(ctx workflow.Context) (int, []string, error) {
+	var n int
+	var samples []string
+	after := ""
+	for {
+		page, err := b.search(ctx, after)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, c := range page.Contacts {
+			if idAfter(c.ID, b.in.Progress.Cursor) {
+				return n, samples, nil
+			}
+			if c.Email != "" {
+				n++
+				if len(samples) < keepFailureSamples {
+					samples = append(samples, MaskEmail(c.Email))
+				}
+			}
+		}
+		if len(page.Contacts) < b.in.PageSize {
+			return n, samples, nil
+		}
+		after = page.Contacts[len(page.Contacts)-1].ID
+	}
+}
+
+// idAfter compares hs_object_ids, which are decimal numbers without leading zeros.
+func idAfter(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a > b
 }
 
 // processPage links one page: contacts in parallel (bounded), then one batch write.
@@ -234,11 +430,23 @@ func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.Co
 		inFlight++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer func() { inFlight-- }()
+			if b.in.Route == BackfillRouteEvents {
+				errs[i] = b.sendEvent(ctx, c)
+				return
+			}
 			links[i], errs[i] = linkInExtole(ctx, c.Email, b.in.Label)
 		})
 	}
 	if err := workflow.Await(ctx, func() bool { return inFlight == 0 }); err != nil {
 		return err
+	}
+	if b.in.Route == BackfillRouteEvents {
+		for i, err := range errs {
+			if err != nil {
+				b.fail(contacts[i].Email, failureReason(err))
+			}
+		}
+		return nil
 	}
 
 	singleWriter := workflow.GetVersion(ctx, singleWriterChange, workflow.DefaultVersion, 1) >= 1
@@ -276,20 +484,39 @@ func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.Co
 	return nil
 }
 
+// sendEvent sends the contact's backfill event: the event route's one Extole call per contact.
+func (b *backfillRun) sendEvent(ctx workflow.Context, c activities.ContactRef) error {
+	var a *activities.Extole
+	in := activities.BackfillEventInput{EventName: b.in.EventName, Contact: c}
+	if err := workflow.ExecuteActivity(withExtoleBackfill(ctx), a.SendBackfillEvent, in).Get(ctx, nil); err != nil {
+		return err
+	}
+	b.in.Progress.Sent++
+	b.report(ctx)
+	return nil
+}
+
+// createFirstChange versions linkInExtole's create-first order: a contact Extole does not know yet costs 2
+// calls (create person, create shareable) instead of 3; the lookup runs only when the create answers
+// identity_key_value_already_taken.
+const createFirstChange = "backfill-create-person-first"
+
 // linkInExtole gets or creates the advocate's person and shareable, as Extole's own Salesforce backfill
 // does (reference extole.md §3.1). Each call is its own activity on the backfill's Extole task queue.
 func linkInExtole(ctx workflow.Context, email, label string) (*activities.LinkWrite, error) {
 	var a *activities.Extole
 	ctx = withExtoleBackfill(ctx)
 	var person activities.PersonRef
-	if err := workflow.ExecuteActivity(ctx, a.FindPerson, email).Get(ctx, &person); err != nil {
-		return nil, err
+	if workflow.GetVersion(ctx, createFirstChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		if err := workflow.ExecuteActivity(ctx, a.FindPerson, email).Get(ctx, &person); err != nil {
+			return nil, err
+		}
 	}
 	if !person.Found {
 		if err := workflow.ExecuteActivity(ctx, a.CreatePerson, email).Get(ctx, &person); err != nil {
 			return nil, err
 		}
-		if person.Exists { // created meanwhile (a repeated attempt, or Extole itself): look it up
+		if person.Exists { // Extole knows the email already (an earlier run, or Extole itself): look it up
 			if err := workflow.ExecuteActivity(ctx, a.FindPerson, email).Get(ctx, &person); err != nil {
 				return nil, err
 			}
@@ -333,12 +560,7 @@ func (b *backfillRun) fail(email, reason string) {
 func (b *backfillRun) report(ctx workflow.Context) {
 	p := &b.in.Progress
 	p.UpdatedAt = workflow.Now(ctx)
-	if minutes := p.UpdatedAt.Sub(p.StartedAt).Minutes(); minutes > 0 {
-		p.RatePerMinute = float64(p.Scanned) / minutes
-	}
-	if p.RatePerMinute > 0 {
-		p.ETA = time.Duration(float64(p.Remaining) / p.RatePerMinute * float64(time.Minute))
-	}
+	p.measure(p.UpdatedAt)
 	workflow.SetCurrentDetails(ctx, p.Summary())
 }
 

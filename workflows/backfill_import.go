@@ -72,6 +72,7 @@ func ImportStartOptions(fileHash, file string) client.StartWorkflowOptions {
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		StaticSummary:            "import Extole share links from " + file + " into HubSpot",
+		Priority:                 BackfillWorkflowPriority,
 	}
 }
 

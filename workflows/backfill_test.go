@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,11 @@ import (
 // share_link Extole's shareable has (set by the webhook) but no share_code; ids ending in 9 have a
 // share_link of another shareable.
 func fakeContacts(n int) func(context.Context, activities.SearchUnlinkedInput) (activities.UnlinkedPage, error) {
+	return fakeContactsLacking(n, func(int) bool { return false })
+}
+
+// fakeContactsLacking is fakeContacts without the contacts linked reports as linked since.
+func fakeContactsLacking(n int, linked func(id int) bool) func(context.Context, activities.SearchUnlinkedInput) (activities.UnlinkedPage, error) {
 	return func(_ context.Context, in activities.SearchUnlinkedInput) (activities.UnlinkedPage, error) {
 		after := 0
 		if in.AfterID != "" {
@@ -30,6 +36,9 @@ func fakeContacts(n int) func(context.Context, activities.SearchUnlinkedInput) (
 		}
 		var page activities.UnlinkedPage
 		for id := after + 1; id <= n && len(page.Contacts) < in.Limit; id++ {
+			if linked(id) {
+				continue
+			}
 			c := activities.ContactRef{ID: strconv.Itoa(id)}
 			if id%7 != 0 {
 				c.Email = fmt.Sprintf("c%d@example.com", id)
@@ -54,7 +63,9 @@ type backfillEnv struct {
 	mu                         sync.Mutex
 	finds, creates, shareables int
 	written                    map[string]activities.LinkWrite
-	signalled                  []string // workflow IDs
+	events                     int          // event route: SendBackfillEvent calls
+	linked                     map[int]bool // event route: contacts whose link came back through the webhook
+	signalled                  []string     // workflow IDs
 	signals                    map[string]int
 }
 
@@ -65,7 +76,7 @@ func (b *backfillEnv) count(n *int) {
 }
 
 func newBackfillEnv(n int) *backfillEnv {
-	b := &backfillEnv{env: newTestEnv(), written: map[string]activities.LinkWrite{}, signals: map[string]int{}}
+	b := &backfillEnv{env: newTestEnv(), written: map[string]activities.LinkWrite{}, signals: map[string]int{}, linked: map[int]bool{}}
 	h, e, tc := &activities.HubSpot{}, &activities.Extole{}, &activities.Temporal{}
 	b.env.RegisterActivity(h)
 	b.env.RegisterActivity(e)
@@ -79,18 +90,40 @@ func newBackfillEnv(n int) *backfillEnv {
 			return len(in.WorkflowIDs), nil
 		})
 	mockPropertyActivities(b.env, &propertyCalls{})
-	b.env.OnActivity(h.SearchUnlinked, mock.Anything, mock.Anything).Return(fakeContacts(n))
+	b.env.OnActivity(h.SearchUnlinked, mock.Anything, mock.Anything).Return(fakeContactsLacking(n, func(id int) bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.linked[id]
+	}))
+	// The event route: Extole's extension sends every link back through the webhook, but for ids
+	// divisible by 13; c5 is refused.
+	b.env.OnActivity(e.SendBackfillEvent, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BackfillEventInput) (activities.SendEventResult, error) {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.events++
+			if in.Contact.Email == "c5@example.com" {
+				return activities.SendEventResult{}, activities.TranslateExtoleError(&extole.Error{Kind: extole.KindInvalid, Status: 400, Code: "invalid_email", Message: "bad"})
+			}
+			if id, _ := strconv.Atoi(in.Contact.ID); id%13 != 0 {
+				b.linked[id] = true
+			}
+			return activities.SendEventResult{EventID: "e-" + in.Contact.ID}, nil
+		})
 	b.env.OnActivity(e.FindPerson, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, email string) (activities.PersonRef, error) {
 			b.count(&b.finds)
-			if email == "c5@example.com" {
-				return activities.PersonRef{}, activities.TranslateExtoleError(&extole.Error{Kind: extole.KindInvalid, Status: 400, Code: "invalid_key_value", Message: "bad"})
-			}
-			return activities.PersonRef{}, nil
+			return activities.PersonRef{ID: "p-" + email, Found: true}, nil
 		})
 	b.env.OnActivity(e.CreatePerson, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, email string) (activities.PersonRef, error) {
 			b.count(&b.creates)
+			switch {
+			case email == "c5@example.com":
+				return activities.PersonRef{}, activities.TranslateExtoleError(&extole.Error{Kind: extole.KindInvalid, Status: 400, Code: "invalid_key_value", Message: "bad"})
+			case strings.HasSuffix(email, "1@example.com"): // Extole knows these already
+				return activities.PersonRef{Exists: true}, nil
+			}
 			return activities.PersonRef{ID: "p-" + email, Found: true}, nil
 		})
 	b.env.OnActivity(e.CreateShareable, mock.Anything, mock.Anything).Return(
@@ -138,6 +171,120 @@ func TestBackfillLinksPagesAndReports(t *testing.T) {
 	assert.NotContains(t, b.written, "c9@example.com", "another shareable's link is left as it is")
 	assert.Equal(t, "code-p-c1@example.com", b.written["c1@example.com"].ShareCode)
 	assert.Equal(t, "250", p.Cursor)
+}
+
+// A contact Extole does not know costs two calls (create person, create shareable); one it knows costs a
+// third, the lookup after identity_key_value_already_taken.
+func TestBackfillCreatesPersonFirst(t *testing.T) {
+	b := newBackfillEnv(40)
+	b.env.ExecuteWorkflow(ShareLinkBackfill, BackfillInput{Label: "refer-a-friend"})
+	require.NoError(t, b.env.GetWorkflowError())
+	withEmail, known := 0, 0
+	for id := 1; id <= 40; id++ {
+		if id%7 == 0 {
+			continue
+		}
+		withEmail++
+		if id%10 == 1 {
+			known++
+		}
+	}
+	assert.Equal(t, withEmail, b.creates, "every contact: create first")
+	assert.Equal(t, known, b.finds, "a lookup only for the emails Extole already knows")
+	assert.Equal(t, withEmail-1, b.shareables, "every contact but c5, which Extole refused")
+}
+
+// The event route makes one Extole call per contact, waits for the links to come back and reports the
+// ones that did not; a re-run sends nothing for the contacts that got theirs.
+func TestBackfillEventRoute(t *testing.T) {
+	const n = 60
+	b := newBackfillEnv(n)
+	b.env.ExecuteWorkflow(ShareLinkBackfill, BackfillInput{Label: "refer-a-friend", Route: BackfillRouteEvents})
+	require.NoError(t, b.env.GetWorkflowError())
+	var p BackfillProgress
+	require.NoError(t, b.env.GetWorkflowResult(&p))
+	withEmail := n - n/7
+	neverBack := 4 // 13, 26, 39, 52
+	assert.Equal(t, withEmail, b.events, "one Extole call per contact")
+	assert.Zero(t, b.finds+b.creates+b.shareables)
+	assert.Empty(t, b.written, "the webhook writes the links, not the backfill")
+	assert.Equal(t, n, p.Total)
+	assert.Equal(t, withEmail-1, p.Sent)
+	assert.Equal(t, 1, p.Failed)
+	assert.Equal(t, withEmail-1-neverBack, p.Received)
+	assert.Len(t, p.NotReceived, neverBack+1, "and c5, whose event failed")
+	assert.Contains(t, p.NotReceived, "c13@…")
+	assert.True(t, p.Done)
+	assert.Contains(t, p.Summary(), "links received 47 of 51 sent")
+	assert.Contains(t, p.Summary(), "4 links did not come back")
+
+	again := newBackfillEnv(n)
+	again.linked = b.linked
+	again.env.ExecuteWorkflow(ShareLinkBackfill, BackfillInput{Label: "refer-a-friend", Route: BackfillRouteEvents})
+	require.NoError(t, again.env.GetWorkflowError())
+	assert.Equal(t, withEmail-(withEmail-1-neverBack), again.events, "a re-run sends only the contacts still lacking a link")
+}
+
+func TestBackfillProgressMeasure(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	for _, tc := range []struct {
+		name     string
+		p        BackfillProgress
+		rate     float64
+		eta      time.Duration
+		done     int
+		summary  string
+		inWindow int
+	}{
+		{
+			name:    "scanning is not progress",
+			p:       BackfillProgress{Total: 1000, Scanned: 300, Window: []RateSample{{At: ago(30 * time.Second)}}},
+			summary: "linked 0 of 1000 eligible (scanned 300), skipped 0, failed 0 — 1000 left, none done in the last minute",
+			// first sample of a run: no rate, no ETA
+			inWindow: 2,
+		},
+		{
+			name: "the rate is the last minute's, not the average since the start",
+			p: BackfillProgress{Total: 1000, Linked: 190, Skipped: 10, Window: []RateSample{
+				{At: ago(10 * time.Minute)}, {At: ago(time.Minute), Done: 100}, {At: ago(30 * time.Second), Done: 150}}},
+			rate: 90, eta: 800 * time.Minute / 90, done: 190, inWindow: 3,
+			summary: "linked 190 of 1000 eligible (scanned 0), skipped 10, failed 0 — 90/min over the last minute, 800 left, ETA 8m53s",
+		},
+		{
+			name: "a page slower than a minute still yields a rate",
+			p:    BackfillProgress{Total: 400, Linked: 100, Window: []RateSample{{At: ago(150 * time.Second)}}},
+			rate: 40, eta: 450 * time.Second, done: 100, inWindow: 2,
+		},
+		{
+			name: "event route: events sent",
+			p:    BackfillProgress{Route: BackfillRouteEvents, Phase: PhaseSending, Total: 200, Sent: 50, Window: []RateSample{{At: ago(30 * time.Second)}}},
+			rate: 100, eta: 90 * time.Second, done: 50, inWindow: 2,
+		},
+		{
+			name: "event route: waiting counts the links received",
+			p:    BackfillProgress{Route: BackfillRouteEvents, Phase: PhaseWaiting, Total: 200, Sent: 200, Received: 150, Window: []RateSample{{At: ago(30 * time.Second), Done: 200}}},
+			done: 150, inWindow: 2,
+			summary: "sent 200 of 200 eligible, links received 150 of 200 sent, skipped 0, failed 0 — waiting for the links",
+		},
+		{
+			name: "dry run counts the eligible",
+			p:    BackfillProgress{DryRun: true, Total: 100, Eligible: 60, Window: []RateSample{{At: ago(time.Minute)}}},
+			rate: 60, eta: 40 * time.Second, done: 60, inWindow: 2,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.p
+			p.measure(now)
+			assert.InDelta(t, tc.rate, p.RatePerMinute, 0.001)
+			assert.InDelta(t, float64(tc.eta), float64(p.ETA), float64(time.Millisecond))
+			assert.Equal(t, tc.done, p.DoneCount())
+			assert.Len(t, p.Window, tc.inWindow, "only the last minute and its baseline are kept")
+			if tc.summary != "" {
+				assert.Equal(t, tc.summary, p.Summary())
+			}
+		})
+	}
 }
 
 func TestBackfillContinuesAsNewWithItsCursor(t *testing.T) {

@@ -31,6 +31,14 @@ const (
 	backfillPriority = 5
 )
 
+// Workflows carry the same priorities, for their workflow tasks: live event and link workflows and the
+// backfill's share TaskQueue, and a live event's tasks go first there too.
+var (
+	liveWorkflowPriority = temporal.Priority{PriorityKey: livePriority}
+	// BackfillWorkflowPriority is the backfill's and the import's, also for the schedule's action.
+	BackfillWorkflowPriority = temporal.Priority{PriorityKey: backfillPriority}
+)
+
 // apiActivityOptions returns the options for one external API's activities. StartToClose bounds one HTTP
 // call (the clients time out at 30 s); ScheduleToClose bounds the whole effort including time spent
 // waiting in the rate-limited task queue: after a week of failures the workflow fails and shows why.

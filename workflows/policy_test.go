@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -35,6 +37,25 @@ func TestActivityQueuesAndPriorities(t *testing.T) {
 			require.NoError(t, env.GetWorkflowResult(&ao))
 			assert.Equal(t, tc.wantQueue, ao.TaskQueue)
 			assert.Equal(t, tc.wantPriority, ao.Priority.PriorityKey)
+		})
+	}
+}
+
+// Workflows carry the priority of their kind too: their workflow tasks share TaskQueue.
+func TestWorkflowPriorities(t *testing.T) {
+	tests := []struct {
+		name string
+		opts client.StartWorkflowOptions
+		want int
+	}{
+		{"event", EventStartOptions(EventInput{EventName: "converted", Data: map[string]json.RawMessage{"partner_conversion_id": json.RawMessage(`"pc-1"`)}}), livePriority},
+		{"share link", ShareLinkStartOptions("jane@example.com"), livePriority},
+		{"backfill", BackfillStartOptions(false), backfillPriority},
+		{"import", ImportStartOptions("hash", "links.csv"), backfillPriority},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.opts.Priority.PriorityKey)
 		})
 	}
 }

@@ -139,5 +139,6 @@ func EventStartOptions(in EventInput) client.StartWorkflowOptions {
 		TypedSearchAttributes:                    temporal.NewSearchAttributes(attrs...),
 		StaticSummary:                            EventSummary(in),
 		StaticDetails:                            "Data keys forwarded to Extole: " + strings.Join(slices.Sorted(maps.Keys(in.Data)), ", "),
+		Priority:                                 liveWorkflowPriority,
 	}
 }

@@ -108,6 +108,7 @@ func ShareLinkStartOptions(email string) client.StartWorkflowOptions {
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(ContactEmailHash.ValueSet(HashEmail(email))),
 		StaticSummary:            "share link for " + MaskEmail(email) + " → HubSpot",
+		Priority:                 liveWorkflowPriority,
 	}
 }
 

@@ -22,7 +22,9 @@ import (
 
 const backfillUsage = `usage: starter backfill <command> [flags]
 
-  run [--dry-run] [--wait]          start a backfill now (refuses a second concurrent run)
+  run [--dry-run] [--wait] [--route api|events]
+                                    start a backfill now (refuses a second concurrent run); --wait
+                                    shows progress and, on the event route, waits for the links
   status                            progress of the current or last run
   pause | resume                    pause or resume the running backfill
   schedule --cron "0 3 * * *"       create or update the nightly schedule (overlapping runs are skipped)
@@ -92,9 +94,14 @@ func runningBackfill(ctx context.Context, c client.Client) (string, error) {
 func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args []string) error {
 	fs := flag.NewFlagSet("backfill run", flag.ExitOnError)
 	dryRun := fs.Bool("dry-run", false, "scan and report without writing to Extole or HubSpot")
-	wait := fs.Bool("wait", false, "show live progress until the run ends")
+	wait := fs.Bool("wait", false, "show live progress until the run ends (the event route's links included)")
+	route := fs.String("route", cfg.BackfillRoute, "api (person and shareable per contact) or events (one event per contact; BACKFILL_ROUTE)")
+	linkWait := fs.Duration("link-wait", workflows.DefaultBackfillLinkWait, "event route: how long the run waits for the links to come back")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *route != workflows.BackfillRouteAPI && *route != workflows.BackfillRouteEvents {
+		return fmt.Errorf("--route must be api or events, got %q", *route)
 	}
 	if id, err := runningBackfill(ctx, c); err != nil {
 		return err
@@ -130,7 +137,7 @@ func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args [
 		}
 	}
 	run, err := c.ExecuteWorkflow(ctx, workflows.BackfillStartOptions(*dryRun), workflows.ShareLinkBackfill,
-		workflows.BackfillInput{DryRun: *dryRun, Label: cfg.ExtoleShareLabel})
+		backfillInput(cfg, *dryRun, *route, *linkWait))
 	var dup *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &dup) {
 		fmt.Printf("a backfill is already running: %s (run %s)\n", workflows.BackfillWorkflowID, dup.RunId)
@@ -144,6 +151,12 @@ func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args [
 		return nil
 	}
 	return watchBackfill(ctx, c, run.GetID())
+}
+
+// backfillInput is a run's input from the settings.
+func backfillInput(cfg config.Config, dryRun bool, route string, linkWait time.Duration) workflows.BackfillInput {
+	return workflows.BackfillInput{DryRun: dryRun, Label: cfg.ExtoleShareLabel, Route: route,
+		EventName: cfg.BackfillEventName, LinkWait: linkWait}
 }
 
 // pollUntil calls find up to tries times, every interval, until it returns an ID or an error. It returns
@@ -183,7 +196,7 @@ func watchBackfill(ctx context.Context, c client.Client, id string) error {
 		}
 		var p workflows.BackfillProgress
 		if v, err := c.QueryWorkflow(ctx, id, "", workflows.BackfillQuery); err == nil && v.Get(&p) == nil {
-			fmt.Printf("\r\033[K%s %s", bar(p.Scanned, p.Scanned+p.Remaining), p.Summary())
+			fmt.Printf("\r\033[K%s %s", bar(p.DoneCount(), p.Total), p.Summary())
 		}
 		select {
 		case <-ctx.Done():
@@ -218,6 +231,9 @@ func printProgress(p workflows.BackfillProgress) {
 	fmt.Printf("started %s, updated %s, cursor hs_object_id > %q\n", p.StartedAt.Format(time.RFC3339), p.UpdatedAt.Format(time.RFC3339), p.Cursor)
 	for _, f := range p.Failures {
 		fmt.Println("  failed:", f)
+	}
+	for _, e := range p.NotReceived {
+		fmt.Println("  no link back yet:", e)
 	}
 }
 
@@ -279,9 +295,10 @@ func backfillSchedule(ctx context.Context, c client.Client, cfg config.Config, a
 	action := &client.ScheduleWorkflowAction{
 		ID:            workflows.BackfillWorkflowID,
 		Workflow:      workflows.ShareLinkBackfill,
-		Args:          []any{workflows.BackfillInput{Label: cfg.ExtoleShareLabel}},
+		Args:          []any{backfillInput(cfg, false, cfg.BackfillRoute, 0)},
 		TaskQueue:     workflows.TaskQueue,
 		StaticSummary: "scheduled share-link backfill",
+		Priority:      workflows.BackfillWorkflowPriority,
 	}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:      workflows.BackfillScheduleID,

@@ -19,10 +19,18 @@ func runSandbox(ctx context.Context, cfg config.Config, log *zap.Logger, args []
 	hubspotAddr := fs.String("hubspot-addr", "127.0.0.1:8092", "listen address of the simulated HubSpot API")
 	hubspotRate := fs.Int("hubspot-rate-per-10s", 100, "simulated HubSpot's rolling 10-second limit (Free/Starter: 100)")
 	extoleRate := fs.Int("extole-rate-per-minute", 100, "simulated Extole's per-minute limit")
+	linkWebhook := fs.String("share-link-webhook", "", `URL the simulated "Create Share Link on any Event" extension posts links to; "" = off`)
+	linkEvent := fs.String("share-link-event", cfg.BackfillEventName, "event name that triggers the extension (BACKFILL_EVENT_NAME)")
+	linkToken := fs.String("share-link-token", "", "bearer token the extension sends; \"\" = EXTOLE_WEBHOOK_TOKEN")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	ext := sandbox.NewExtole(sandbox.ExtoleOptions{Token: cfg.ExtoleAccessToken.Reveal(), RateLimitPerMinute: *extoleRate})
+	if *linkToken == "" {
+		*linkToken = cfg.ExtoleWebhookToken.Reveal()
+	}
+	ext := sandbox.NewExtole(sandbox.ExtoleOptions{Token: cfg.ExtoleAccessToken.Reveal(), RateLimitPerMinute: *extoleRate,
+		ShareLinkExtension: sandbox.ShareLinkExtension{TriggerEvent: *linkEvent, WebhookURL: *linkWebhook,
+			WebhookToken: *linkToken, Label: cfg.ExtoleShareLabel}})
 	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: cfg.HubSpotAccessToken.Reveal(), RatePer10s: *hubspotRate})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP(ctx, log, "sandbox Extole", *extoleAddr, ext) })

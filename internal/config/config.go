@@ -100,6 +100,11 @@ type Config struct {
 	// must keep starting.
 	RetiredBackfillShare string `envconfig:"BACKFILL_RATE_SHARE_PERCENT"`
 
+	// BackfillRoute is "api" (person and shareable per contact) or "events" (one event per contact; Extole's
+	// share-link extension sends the links to the webhook).
+	BackfillRoute     string `envconfig:"BACKFILL_ROUTE" default:"api"`
+	BackfillEventName string `envconfig:"BACKFILL_EVENT_NAME" default:"hubspot_backfill"`
+
 	// Sandbox relaxes the rules that protect a production deployment (webhooks without credentials are
 	// accepted), so Validate allows it only when both APIs are the simulated ones on loopback. `make run`
 	// sets it when neither API token is configured.
@@ -161,6 +166,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("HTTP_MAX_IN_FLIGHT must not be negative, got %d", c.MaxInFlight))
+	}
+	if c.BackfillRoute != "api" && c.BackfillRoute != "events" {
+		errs = append(errs, fmt.Errorf("BACKFILL_ROUTE must be api or events, got %q", c.BackfillRoute))
+	}
+	if c.BackfillRoute == "events" && strings.TrimSpace(c.BackfillEventName) == "" {
+		errs = append(errs, errors.New("BACKFILL_EVENT_NAME must not be empty with BACKFILL_ROUTE=events"))
 	}
 	if c.LogFormat != "json" && c.LogFormat != "console" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT must be json or console, got %q", c.LogFormat))

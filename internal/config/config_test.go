@@ -244,3 +244,30 @@ func TestRetiredBackfillShareWarnsInsteadOfFailing(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadBackfillRoute(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		wantRoute string
+		wantErr   string
+	}{
+		{"default", nil, "api", ""},
+		{"events", map[string]string{"BACKFILL_ROUTE": "events"}, "events", ""},
+		{"unknown route", map[string]string{"BACKFILL_ROUTE": "csv"}, "", "BACKFILL_ROUTE"},
+		{"events without a name", map[string]string{"BACKFILL_ROUTE": "events", "BACKFILL_EVENT_NAME": " "}, "", "BACKFILL_EVENT_NAME"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			setEnv(t, tc.env)
+			c, err := Load()
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantRoute, c.BackfillRoute)
+		})
+	}
+}

@@ -147,6 +147,9 @@ type stackOptions struct {
 	HubSpot             sandbox.HubSpotOptions // the simulated HubSpot's limits; default unlimited
 	Auth                webhook.HubSpotAuth
 	ExtoleAuth          webhook.ExtoleAuth // default: bearer extoleWebhookToken
+	// ShareLinkEvent, when set, turns on the simulated Extole's share-link extension for that event,
+	// posting to the stack's webhook server.
+	ShareLinkEvent string
 }
 
 const (
@@ -185,7 +188,17 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	s := &stack{T: t, Client: c, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
 
-	s.Extole = sandbox.NewExtole(sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: o.ExtoleAPIPerMinute})
+	router := webhook.NewRouter(webhook.Deps{Temporal: c, Log: s.Log, HubSpot: o.Auth, Extole: o.ExtoleAuth})
+	web := httptest.NewServer(router)
+	t.Cleanup(web.Close)
+	s.WebhookURL = web.URL
+
+	ext := sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: o.ExtoleAPIPerMinute}
+	if o.ShareLinkEvent != "" {
+		ext.ShareLinkExtension = sandbox.ShareLinkExtension{TriggerEvent: o.ShareLinkEvent,
+			WebhookURL: web.URL + "/webhooks/extole/share-links", WebhookToken: o.ExtoleAuth.Token}
+	}
+	s.Extole = sandbox.NewExtole(ext)
 	extoleSrv := httptest.NewServer(s.Extole)
 	t.Cleanup(extoleSrv.Close)
 	s.ExtoleURL = extoleSrv.URL
@@ -214,11 +227,6 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	s.StopWorkers = s.startWorkers()
 	t.Cleanup(func() { s.StopWorkers() })
-
-	router := webhook.NewRouter(webhook.Deps{Temporal: c, Log: s.Log, HubSpot: o.Auth, Extole: o.ExtoleAuth})
-	web := httptest.NewServer(router)
-	t.Cleanup(web.Close)
-	s.WebhookURL = web.URL
 	return s
 }
 

@@ -59,7 +59,7 @@ func Export(ctx context.Context, hs *hubspot.Client, w io.Writer, eventName stri
 				continue
 			}
 			if err := ew.Write(batchfile.EventRow{Email: email, EventName: eventName, FirstName: c.Properties["firstname"],
-				LastName: c.Properties["lastname"], PartnerEventID: "hubspot-share-link-" + c.ID}); err != nil {
+				LastName: c.Properties["lastname"], PartnerEventID: activities.BackfillEventID(c.ID)}); err != nil {
 				return res, err
 			}
 			res.Rows++

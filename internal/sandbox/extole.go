@@ -27,6 +27,8 @@ type ExtoleOptions struct {
 	// with a fixed seed, so runs are repeatable. It is only used under the
 	// fake's mutex; do not share it with other goroutines.
 	Rand *rand.Rand
+	// ShareLinkExtension, when set, posts a share link to the bridge's webhook for each trigger event.
+	ShareLinkExtension ShareLinkExtension
 }
 
 // ExtoleEvent is an event the fake accepted (first submission of its
@@ -85,6 +87,7 @@ type Extole struct {
 	seq            int
 	requests       []RequestRecord
 	admitted       map[string][]time.Time // token → arrival of admitted requests in the last minute
+	ext            extension
 }
 
 type extolePerson struct {
@@ -138,6 +141,9 @@ func (e *Extole) resetLocked() {
 	e.seq = 0
 	e.requests = nil
 	e.admitted = map[string][]time.Time{}
+	e.ext.mu.Lock()
+	e.ext.deliveries = nil
+	e.ext.mu.Unlock()
 }
 
 // SetFaults replaces the active faults; Faults{} clears them.
@@ -199,7 +205,7 @@ func (e *Extole) Persons() []ExtolePerson {
 func (e *Extole) adminExtra(name string) any {
 	switch name {
 	case "events":
-		return map[string]any{"events": e.Events(), "duplicates": e.Duplicates()}
+		return map[string]any{"events": e.Events(), "duplicates": e.Duplicates(), "share_link_deliveries": e.ShareLinkDeliveries()}
 	case "persons":
 		return map[string]any{"persons": e.Persons()}
 	}
@@ -559,6 +565,13 @@ func (e *Extole) postEvent(c *extoleCall) {
 		}
 	}
 	key := conversionKey(data["partner_conversion_id"])
+	if key == "" {
+		// Batch files and the bridge's backfill events carry partner_event_id; keyed apart from
+		// partner_conversion_id so the two never collide.
+		if k := conversionKey(data["partner_event_id"]); k != "" {
+			key = "partner_event_id:" + k
+		}
+	}
 	if key != "" {
 		if first, dup := e.byConversionID[key]; dup {
 			e.duplicates++
@@ -576,6 +589,7 @@ func (e *Extole) postEvent(c *extoleCall) {
 		if _, known := e.personByEmail[strings.ToLower(strings.TrimSpace(email))]; !known {
 			e.addPersonLocked(strings.TrimSpace(email))
 		}
+		e.triggerExtensionLocked(name, strings.TrimSpace(email), c.at)
 	}
 	writeJSON(c.w, extoleContentType, http.StatusOK, map[string]string{"id": id})
 }
@@ -937,21 +951,27 @@ func (e *Extole) createShareable(c *extoleCall) {
 		e.fail(c.w, exCodeTaken, map[string]any{"code": code, "code_suggestions": e.codeSuggestionsLocked(code)})
 		return
 	}
-	if code == "" {
-		code = e.generateCodeLocked(p.email)
-	}
 	if len(req.Content) > 0 && isJSONNull(req.Content) {
 		req.Content = nil
+	}
+	s := e.addShareableLocked(p, code, key, label, req.Content, req.Data, c.at)
+	writeJSON(c.w, extoleContentType, http.StatusOK, s.response())
+}
+
+// addShareableLocked gives p a new shareable; code "" = a generated one.
+func (e *Extole) addShareableLocked(p *extolePerson, code, key, label string, content json.RawMessage, data map[string]json.RawMessage, at time.Time) *extoleShareable {
+	if code == "" {
+		code = e.generateCodeLocked(p.email)
 	}
 	e.seq++
 	s := &extoleShareable{
 		code: code, key: key, label: label, link: e.opts.ShareBaseURL + code,
-		content: req.Content, data: req.Data, created: c.at, updated: c.at, seq: e.seq,
+		content: content, data: data, created: at, updated: at, seq: e.seq,
 	}
 	p.shareables = append(p.shareables, s)
 	p.version++
 	e.codes[strings.ToLower(code)] = true
-	writeJSON(c.w, extoleContentType, http.StatusOK, s.response())
+	return s
 }
 
 // isCodeChars: "alphanumeric, dash and underscore only" (extole.md §3.3).
