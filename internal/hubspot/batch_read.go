@@ -18,7 +18,8 @@ type batchReadBody struct {
 }
 
 // ReadContactsByEmail reads up to MaxBatchSize contacts by email in one request
-// (POST /crm/v3/objects/contacts/batch/read with idProperty "email", §1.5) and returns them keyed by
+// (POST /crm/v3/objects/contacts/batch/read with idProperty "email",
+// https://developers.hubspot.com/docs/api/crm/contacts) and returns them keyed by
 // lower-cased email, with props (and email) filled in. Emails without a contact are absent from the
 // map: HubSpot reports them as a 207 OBJECT_NOT_FOUND error, which is an answer, not a failure. Any
 // other per-input error fails the call, since a contact whose values are unknown must not be treated as
