@@ -7,6 +7,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
+	"github.com/hubspot-extole/bridge/internal/metrics"
 )
 
 // The backfill's activities make exactly one API call each: the task-queue rate limits count activities,
@@ -68,7 +69,7 @@ func (a *Extole) CreateShareable(ctx context.Context, in ShareableInput) (Sharea
 }
 
 // FindShareable picks the person's shareable for the label, else the newest one, as Extole's own
-// Salesforce backfill does (reference extole.md §3.1).
+// Salesforce backfill does (docs/extole-api.md#persons-and-shareables).
 func (a *Extole) FindShareable(ctx context.Context, in ShareableInput) (ShareableRef, error) {
 	list, err := a.Client.ListShareables(ctx, in.PersonID, in.Label)
 	if err != nil {
@@ -126,6 +127,7 @@ func (a *Extole) SendBackfillEvent(ctx context.Context, in BackfillEventInput) (
 	if err != nil {
 		return SendEventResult{}, TranslateExtoleError(err)
 	}
+	metrics.AddBackfillContacts(metrics.BackfillSent, 1)
 	return SendEventResult{EventID: id}, nil
 }
 
@@ -149,6 +151,7 @@ func (a *HubSpot) SearchUnlinked(ctx context.Context, in SearchUnlinkedInput) (U
 		return UnlinkedPage{}, TranslateHubSpotError(err)
 	}
 	out := UnlinkedPage{Remaining: page.Total, Contacts: make([]ContactRef, 0, len(page.Results))}
+	metrics.SetBackfillRemaining(max(page.Total-len(page.Results), 0)) // as the workflow counts it
 	for _, c := range page.Results {
 		out.Contacts = append(out.Contacts, ContactRef{
 			ID: c.ID, Email: strings.TrimSpace(c.Properties["email"]),
@@ -224,5 +227,7 @@ func (a *HubSpot) WriteLinks(ctx context.Context, links []LinkWrite) (WriteLinks
 		}
 		out.Failed = append(out.Failed, WriteFailure{Email: f.Email, Reason: f.Err.Error()})
 	}
+	metrics.AddBackfillContacts(metrics.BackfillLinked, out.Written)
+	metrics.AddBackfillContacts(metrics.BackfillFailed, len(out.Failed))
 	return out, nil
 }

@@ -2,8 +2,10 @@ package activities
 
 import (
 	"context"
+	"time"
 
 	"github.com/hubspot-extole/bridge/internal/hubspot"
+	"github.com/hubspot-extole/bridge/internal/metrics"
 	"go.temporal.io/sdk/activity"
 )
 
@@ -28,6 +30,42 @@ var ContactProperties = []hubspot.PropertyDef{
 	{Name: "extole_app_type", Label: "Extole app type", Description: "The integration that wrote the Extole data."},
 }
 
+// ReferralGraphProperties are the referral graph's contact properties (who referred a friend; an
+// advocate's counts, recomputed from Extole's relationships).
+var ReferralGraphProperties = []hubspot.PropertyDef{
+	{Name: PropReferredByEmail, Label: "Referred by (email)", Description: "Email of the Extole advocate who referred this contact."},
+	{Name: PropReferredByCode, Label: "Referred by (share code)", Description: "Share code of the Extole advocate who referred this contact."},
+	{Name: PropReferralsCount, Label: "Extole referrals", Description: "Friends this advocate referred, as Extole's relationships count them.", Type: hubspot.PropertyNumber},
+	{Name: PropConvertedReferralsCount, Label: "Extole converted referrals", Description: "Referred friends with a converted event in Extole.", Type: hubspot.PropertyNumber},
+}
+
+// Names of ReferralGraphProperties.
+const (
+	PropReferredByEmail         = "extole_referred_by_email"
+	PropReferredByCode          = "extole_referred_by_code"
+	PropReferralsCount          = "extole_referrals_count"
+	PropConvertedReferralsCount = "extole_converted_referrals_count"
+)
+
+// RewardProperties are the reward state's contact properties (issue 11, rewards): the latest reward
+// change and counts derived from every reward Extole reported for the person.
+var RewardProperties = []hubspot.PropertyDef{
+	{Name: PropRewardState, Label: "Extole reward state", Description: "State of the contact's most recently changed Extole reward (EARNED, FULFILLED, SENT, REDEEMED, CANCELED, REVOKED, FAILED, …)."},
+	{Name: PropRewardValue, Label: "Extole reward value", Description: "Face value and type of that reward, e.g. 50 USD."},
+	{Name: PropRewardsEarned, Label: "Extole rewards earned", Description: "Rewards earned, not counting canceled or revoked ones.", Type: hubspot.PropertyNumber},
+	{Name: PropRewardsValueTotal, Label: "Extole rewards value total", Description: "Sum of the face values of those rewards, per value type, e.g. 150 USD."},
+	{Name: PropLastRewardAt, Label: "Extole last reward at", Description: "When the contact's latest reward change happened (ISO 8601, UTC)."},
+}
+
+// Names of RewardProperties.
+const (
+	PropRewardState       = "extole_reward_state"
+	PropRewardValue       = "extole_reward_value"
+	PropRewardsEarned     = "extole_rewards_earned"
+	PropRewardsValueTotal = "extole_rewards_value_total"
+	PropLastRewardAt      = "extole_last_reward_at"
+)
+
 // ErrTypePropertiesRejected marks a HubSpot validation error that names the properties it refused (one
 // that does not exist, an invalid value or option). Its details are the []RejectedProperty, so the
 // workflow can create missing bridge properties, or write the rest without the refused ones.
@@ -51,6 +89,9 @@ type RejectedProperty struct {
 type UpsertContactInput struct {
 	Email      string            `json:"email"`
 	Properties map[string]string `json:"properties"`
+	// ReceivedAt is the share link's arrival at the webhook, for bridge_delivery_latency_seconds (zero:
+	// not observed, e.g. a rewrite of the applied link).
+	ReceivedAt time.Time `json:"received_at,omitzero"`
 }
 
 // UpsertContactResult is what the write did.
@@ -67,6 +108,7 @@ func (a *HubSpot) UpsertContact(ctx context.Context, in UpsertContactInput) (Ups
 	if err != nil {
 		return UpsertContactResult{}, TranslateHubSpotError(err)
 	}
+	metrics.ObserveDelivery(metrics.KindShareLink, in.ReceivedAt)
 	activity.GetLogger(ctx).Info("HubSpot contact written", "contact_id", res.ID, "created", res.New)
 	return UpsertContactResult{ContactID: res.ID, Created: res.New}, nil
 }
@@ -74,12 +116,24 @@ func (a *HubSpot) UpsertContact(ctx context.Context, in UpsertContactInput) (Ups
 // EnsureProperties creates the bridge's property group and properties where missing. Idempotent.
 // Kept only for workflow executions started before property setup moved to CreatePropertyGroup and
 // CreateProperty (one request each): it makes up to 10 requests in one activity, past the rate limit.
-func (a *HubSpot) EnsureProperties(ctx context.Context) (hubspot.EnsureReport, error) {
+func (a *HubSpot) EnsureProperties(ctx context.Context) (PropertiesReport, error) {
 	rep, err := a.Client.EnsureContactProperties(ctx, PropertyGroup, PropertyGroupLabel, ContactProperties)
+	out := PropertiesReport{GroupCreated: rep.GroupCreated, Created: rep.Created, Existing: rep.Existing}
 	if err != nil {
-		return rep, TranslateHubSpotError(err)
+		return out, TranslateHubSpotError(err)
 	}
-	return rep, nil
+	return out, nil
+}
+
+// PropertiesReport is what the property setup did. It is recorded in history (EnsureProperties' result,
+// SetupHubSpot's), so its JSON field names are fixed here: they are those of the untagged struct first
+// recorded.
+type PropertiesReport struct {
+	GroupCreated bool     `json:"GroupCreated"`
+	Created      []string `json:"Created"`  // property names created
+	Existing     []string `json:"Existing"` // property names that were already there
+	// Labels is the referral graph's contact label pair: "created", "existing" or why not created.
+	Labels string `json:"labels,omitempty"`
 }
 
 // TranslateHubSpotError is the single translation of HubSpot failures into Temporal's retry vocabulary.

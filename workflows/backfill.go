@@ -178,6 +178,7 @@ func (p BackfillProgress) Summary() string {
 		fmt.Fprintf(&b, "linked %d of %d eligible (scanned %d)", p.Linked, p.Total, p.Scanned)
 	}
 	fmt.Fprintf(&b, ", skipped %d, failed %d", p.Skipped, p.Failed)
+	//workflowcheck:ignore the keys are sorted before use
 	for _, reason := range slices.Sorted(maps.Keys(p.SkippedReasons)) {
 		fmt.Fprintf(&b, " (%s: %d)", reason, p.SkippedReasons[reason])
 	}
@@ -266,6 +267,9 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 		p.PropertiesReady = true
 	}
 
+	if workflow.GetVersion(ctx, pipelinedPagesChange, workflow.DefaultVersion, 1) >= 1 {
+		return b.pipelined(ctx)
+	}
 	for {
 		if err := b.waitWhilePaused(ctx); err != nil {
 			return *p, err
@@ -278,15 +282,8 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 			p.Total = page.Remaining // HubSpot's count of every contact lacking a link
 		}
 		if len(page.Contacts) == 0 {
-			if p.Route == BackfillRouteEvents && !p.DryRun && p.Sent > 0 {
-				if err := b.awaitLinks(ctx); err != nil {
-					return *p, err
-				}
-			}
-			p.Done, p.Remaining = true, 0
-			b.report(ctx)
-			p.ETA, p.RatePerMinute = 0, 0
-			return *p, nil
+			err := b.end(ctx) // before *p is read: it sets Done
+			return *p, err
 		}
 		if err := b.processPage(ctx, page.Contacts); err != nil {
 			return *p, err
@@ -305,8 +302,91 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 }
 
 type backfillRun struct {
-	in    BackfillInput
-	pause workflow.ReceiveChannel
+	in       BackfillInput
+	pause    workflow.ReceiveChannel
+	inFlight int // contacts being linked or sent, across pages
+}
+
+// pipelinedPagesChange versions the loop that searches and starts the next page while the previous
+// page's last contacts and its batch write finish: the Extole budget no longer idles at each page
+// boundary (a search, a batch write and a signal, about a second every 100 contacts).
+const pipelinedPagesChange = "backfill-pipelined-pages"
+
+// pipelined is the page loop with one page in flight behind the one being started. The cursor, carried
+// across continue-as-new, only moves past a page once its batch write is done.
+func (b *backfillRun) pipelined(ctx workflow.Context) (BackfillProgress, error) {
+	p := &b.in.Progress
+	next := p.Cursor // where the next search starts: past the last page started
+	var prev *pageWork
+	for {
+		if err := b.waitWhilePaused(ctx); err != nil {
+			return *p, err
+		}
+		page, err := b.search(ctx, next)
+		if err != nil {
+			return *p, err
+		}
+		if next == "" && p.Total == 0 {
+			p.Total = page.Remaining // HubSpot's count of every contact lacking a link
+		}
+		if len(page.Contacts) == 0 {
+			if prev != nil {
+				if err := b.complete(ctx, prev); err != nil {
+					return *p, err
+				}
+			}
+			err := b.end(ctx) // before *p is read: it sets Done
+			return *p, err
+		}
+		w, err := b.start(ctx, page.Contacts) // returns once the previous page's contacts are done
+		if err != nil {
+			return *p, err
+		}
+		w.remaining = page.Remaining
+		next = w.cursor
+		if prev != nil {
+			if err := b.complete(ctx, prev); err != nil { // its write overlaps this page's Extole calls
+				return *p, err
+			}
+		}
+		prev = w
+
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			if err := b.complete(ctx, prev); err != nil {
+				return *p, err
+			}
+			b.drainSignals() // a signal not received before continue-as-new would be lost
+			p.Generations++
+			return *p, workflow.NewContinueAsNewError(ctx, ShareLinkBackfill, b.in)
+		}
+	}
+}
+
+// end finishes a run that has visited every contact: the event route waits for the links to come back.
+func (b *backfillRun) end(ctx workflow.Context) error {
+	p := &b.in.Progress
+	if p.Route == BackfillRouteEvents && !p.DryRun && p.Sent > 0 {
+		if err := b.awaitLinks(ctx); err != nil {
+			return err
+		}
+	}
+	p.Done, p.Remaining = true, 0
+	b.report(ctx)
+	p.ETA, p.RatePerMinute = 0, 0
+	return nil
+}
+
+// complete finishes a started page and moves the cursor past it.
+func (b *backfillRun) complete(ctx workflow.Context, w *pageWork) error {
+	if err := b.finish(ctx, w); err != nil {
+		return err
+	}
+	p := &b.in.Progress
+	p.Cursor = w.cursor
+	p.Remaining = max(w.remaining-len(w.contacts), 0)
+	p.Total = max(p.Total, p.handled()+p.Remaining) // contacts that appeared meanwhile are eligible too
+	b.report(ctx)
+	return nil
 }
 
 // drainSignals applies pause/resume signals in arrival order; the last one wins.
@@ -405,12 +485,31 @@ func idAfter(a, b string) bool {
 	return a > b
 }
 
+// pageWork is one page of contacts being linked (or sent), and what came back for each.
+type pageWork struct {
+	contacts  []activities.ContactRef
+	links     []*activities.LinkWrite
+	errs      []error
+	pending   int    // contacts of this page still in flight
+	cursor    string // the page's last hs_object_id
+	remaining int    // HubSpot's count of contacts lacking a link from the page on
+}
+
 // processPage links one page: contacts in parallel (bounded), then one batch write.
 func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.ContactRef) error {
+	w, err := b.start(ctx, contacts)
+	if err != nil {
+		return err
+	}
+	return b.finish(ctx, w)
+}
+
+// start sets the page's contacts going, at most Concurrency in flight across pages, and returns once the
+// last one has started.
+func (b *backfillRun) start(ctx workflow.Context, contacts []activities.ContactRef) (*pageWork, error) {
 	p := &b.in.Progress
-	links := make([]*activities.LinkWrite, len(contacts))
-	errs := make([]error, len(contacts))
-	inFlight := 0
+	w := &pageWork{contacts: contacts, links: make([]*activities.LinkWrite, len(contacts)),
+		errs: make([]error, len(contacts)), cursor: contacts[len(contacts)-1].ID}
 	for i, c := range contacts {
 		p.Scanned++
 		if c.Email == "" {
@@ -421,25 +520,33 @@ func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.Co
 			p.Eligible++
 			continue
 		}
-		if err := workflow.Await(ctx, func() bool { return inFlight < b.in.Concurrency }); err != nil {
-			return err
+		if err := workflow.Await(ctx, func() bool { return b.inFlight < b.in.Concurrency }); err != nil {
+			return nil, err
 		}
 		if err := b.waitWhilePaused(ctx); err != nil {
-			return err
+			return nil, err
 		}
-		inFlight++
+		b.inFlight++
+		w.pending++
 		workflow.Go(ctx, func(ctx workflow.Context) {
-			defer func() { inFlight-- }()
+			defer func() { b.inFlight--; w.pending-- }()
 			if b.in.Route == BackfillRouteEvents {
-				errs[i] = b.sendEvent(ctx, c)
+				w.errs[i] = b.sendEvent(ctx, c)
 				return
 			}
-			links[i], errs[i] = linkInExtole(ctx, c.Email, b.in.Label)
+			w.links[i], w.errs[i] = linkInExtole(ctx, c.Email, b.in.Label)
 		})
 	}
-	if err := workflow.Await(ctx, func() bool { return inFlight == 0 }); err != nil {
+	return w, nil
+}
+
+// finish waits for the page's contacts, reports their failures and writes their links in one batch.
+func (b *backfillRun) finish(ctx workflow.Context, w *pageWork) error {
+	p := &b.in.Progress
+	if err := workflow.Await(ctx, func() bool { return w.pending == 0 }); err != nil {
 		return err
 	}
+	contacts, links, errs := w.contacts, w.links, w.errs
 	if b.in.Route == BackfillRouteEvents {
 		for i, err := range errs {
 			if err != nil {
@@ -457,8 +564,8 @@ func (b *backfillRun) processPage(ctx workflow.Context, contacts []activities.Co
 			b.fail(contacts[i].Email, failureReason(errs[i]))
 		case l != nil && singleWriter:
 			// The search returned what the contact has: only what it lacks is written.
-			if w, ok := onlyMissing(*l, activities.LinkWrite{ShareLink: contacts[i].ShareLink, ShareCode: contacts[i].ShareCode}); ok {
-				writes = append(writes, w)
+			if lw, ok := onlyMissing(*l, activities.LinkWrite{ShareLink: contacts[i].ShareLink, ShareCode: contacts[i].ShareCode}); ok {
+				writes = append(writes, lw)
 			} else {
 				b.skip(SkipOtherLink)
 			}
@@ -501,8 +608,9 @@ func (b *backfillRun) sendEvent(ctx workflow.Context, c activities.ContactRef) e
 // identity_key_value_already_taken.
 const createFirstChange = "backfill-create-person-first"
 
-// linkInExtole gets or creates the advocate's person and shareable, as Extole's own Salesforce backfill
-// does (reference extole.md §3.1). Each call is its own activity on the backfill's Extole task queue.
+// linkInExtole gets or creates the advocate's person and shareable, as Extole's own Salesforce backfill does
+// (docs/extole-api.md#persons-and-shareables). Each call is its own activity on the backfill's Extole task
+// queue.
 func linkInExtole(ctx workflow.Context, email, label string) (*activities.LinkWrite, error) {
 	var a *activities.Extole
 	ctx = withExtoleBackfill(ctx)

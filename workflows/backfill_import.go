@@ -84,14 +84,18 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 	if err := workflow.SetQueryHandler(ctx, ImportQuery, func() (ImportProgress, error) { return p, nil }); err != nil {
 		return p, err
 	}
-	busy := false
+	// One chunk at a time: a resent chunk (a restarted CLI) waits for the one in flight, then finds it
+	// written, so no chunk is counted twice.
+	writing := workflow.NewMutex(ctx)
 	err := workflow.SetUpdateHandlerWithOptions(ctx, ImportChunkUpdate,
 		func(ctx workflow.Context, c ImportChunk) (ImportChunkResult, error) {
+			if err := writing.Lock(ctx); err != nil {
+				return ImportChunkResult{}, err
+			}
+			defer writing.Unlock()
 			if c.Index < p.NextChunk {
 				return ImportChunkResult{Already: true}, nil
 			}
-			busy = true
-			defer func() { busy = false }()
 			if err := workflow.Await(ctx, func() bool { return p.PropertiesReady }); err != nil {
 				return ImportChunkResult{}, err
 			}
@@ -133,9 +137,6 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 		workflow.UpdateHandlerOptions{Validator: func(c ImportChunk) error {
 			if c.Index > p.NextChunk {
 				return fmt.Errorf("expected chunk %d, got %d", p.NextChunk, c.Index)
-			}
-			if busy {
-				return fmt.Errorf("chunk %d still being written; send one chunk at a time", p.NextChunk)
 			}
 			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 				return ErrContinuingAsNew

@@ -20,14 +20,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// fakeContacts pages contacts 1..n; ids divisible by 7 have no email; ids ending in 3 already have the
-// share_link Extole's shareable has (set by the webhook) but no share_code; ids ending in 9 have a
-// share_link of another shareable.
-func fakeContacts(n int) func(context.Context, activities.SearchUnlinkedInput) (activities.UnlinkedPage, error) {
-	return fakeContactsLacking(n, func(int) bool { return false })
-}
-
-// fakeContactsLacking is fakeContacts without the contacts linked reports as linked since.
+// fakeContactsLacking pages contacts 1..n, without those linked reports as linked since; ids divisible
+// by 7 have no email; ids ending in 3 already have the share_link Extole's shareable has (set by the
+// webhook) but no share_code; ids ending in 9 have a share_link of another shareable.
 func fakeContactsLacking(n int, linked func(id int) bool) func(context.Context, activities.SearchUnlinkedInput) (activities.UnlinkedPage, error) {
 	return func(_ context.Context, in activities.SearchUnlinkedInput) (activities.UnlinkedPage, error) {
 		after := 0
@@ -67,6 +62,13 @@ type backfillEnv struct {
 	linked                     map[int]bool // event route: contacts whose link came back through the webhook
 	signalled                  []string     // workflow IDs
 	signals                    map[string]int
+	order                      []string // "search <after>" and "write <first email>", in call order
+}
+
+func (b *backfillEnv) log(entry string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.order = append(b.order, entry)
 }
 
 func (b *backfillEnv) count(n *int) {
@@ -90,11 +92,16 @@ func newBackfillEnv(n int) *backfillEnv {
 			return len(in.WorkflowIDs), nil
 		})
 	mockPropertyActivities(b.env, &propertyCalls{})
-	b.env.OnActivity(h.SearchUnlinked, mock.Anything, mock.Anything).Return(fakeContactsLacking(n, func(id int) bool {
+	search := fakeContactsLacking(n, func(id int) bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return b.linked[id]
-	}))
+	})
+	b.env.OnActivity(h.SearchUnlinked, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.SearchUnlinkedInput) (activities.UnlinkedPage, error) {
+			b.log("search " + in.AfterID)
+			return search(ctx, in)
+		})
 	// The event route: Extole's extension sends every link back through the webhook, but for ids
 	// divisible by 13; c5 is refused.
 	b.env.OnActivity(e.SendBackfillEvent, mock.Anything, mock.Anything).Return(
@@ -133,6 +140,7 @@ func newBackfillEnv(n int) *backfillEnv {
 		})
 	b.env.OnActivity(h.WriteLinks, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, links []activities.LinkWrite) (activities.WriteLinksResult, error) {
+			b.log("write " + links[0].Email)
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			for _, l := range links {
@@ -164,13 +172,32 @@ func TestBackfillLinksPagesAndReports(t *testing.T) {
 	assert.Equal(t, map[string]int{SkipNoEmail: noEmail, SkipOtherLink: otherLink}, p.SkippedReasons)
 	assert.Equal(t, 1, p.Failed, "c5 rejected by Extole")
 	require.Len(t, p.Failures, 1)
-	assert.Contains(t, p.Failures[0], "c5@…: ")
+	assert.Contains(t, p.Failures[0], "…@example.com: ")
 	assert.Contains(t, p.Failures[0], "invalid_key_value")
 	assert.Equal(t, 250-noEmail-otherLink-1, p.Linked)
 	assert.Len(t, b.written, 250-noEmail-otherLink-1)
 	assert.NotContains(t, b.written, "c9@example.com", "another shareable's link is left as it is")
 	assert.Equal(t, "code-p-c1@example.com", b.written["c1@example.com"].ShareCode)
 	assert.Equal(t, "250", p.Cursor)
+}
+
+// The next page is searched and started before the previous page's batch write, so the Extole budget
+// does not idle at each page boundary; the cursor only moves past a page once it is written.
+func TestBackfillPipelinesPages(t *testing.T) {
+	b := newBackfillEnv(300)
+	b.env.ExecuteWorkflow(ShareLinkBackfill, BackfillInput{Label: "refer-a-friend"})
+	require.NoError(t, b.env.GetWorkflowError())
+	pos := map[string]int{}
+	for i, e := range b.order {
+		pos[e] = i
+	}
+	require.Contains(t, pos, "search 100", b.order)
+	require.Contains(t, pos, "write c1@example.com", b.order)
+	assert.Less(t, pos["search 100"], pos["write c1@example.com"], "page 2 is searched before page 1 is written: %v", b.order)
+	assert.Less(t, pos["search 200"], pos["write c101@example.com"], "%v", b.order)
+	var p BackfillProgress
+	require.NoError(t, b.env.GetWorkflowResult(&p))
+	assert.Equal(t, "300", p.Cursor)
 }
 
 // A contact Extole does not know costs two calls (create person, create shareable); one it knows costs a
@@ -213,7 +240,7 @@ func TestBackfillEventRoute(t *testing.T) {
 	assert.Equal(t, 1, p.Failed)
 	assert.Equal(t, withEmail-1-neverBack, p.Received)
 	assert.Len(t, p.NotReceived, neverBack+1, "and c5, whose event failed")
-	assert.Contains(t, p.NotReceived, "c13@…")
+	assert.Contains(t, p.NotReceived, "…@example.com")
 	assert.True(t, p.Done)
 	assert.Contains(t, p.Summary(), "links received 47 of 51 sent")
 	assert.Contains(t, p.Summary(), "4 links did not come back")

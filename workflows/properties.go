@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"slices"
+
 	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"go.temporal.io/sdk/workflow"
@@ -21,16 +23,17 @@ func ensureBridgeProperties(ctx workflow.Context) error {
 
 // createBridgeProperties is ensureBridgeProperties with the report SetupHubSpot returns. The group goes
 // first (HubSpot refuses a property in a group that does not exist), then the properties in parallel.
-func createBridgeProperties(ctx workflow.Context) (hubspot.EnsureReport, error) {
+func createBridgeProperties(ctx workflow.Context) (activities.PropertiesReport, error) {
 	var a *activities.HubSpot
-	var rep hubspot.EnsureReport
+	var rep activities.PropertiesReport
 	var group activities.CreatedResult
 	if err := workflow.ExecuteActivity(ctx, a.CreatePropertyGroup).Get(ctx, &group); err != nil {
 		return rep, err
 	}
 	rep.GroupCreated = group.Created
-	futures := make([]workflow.Future, len(activities.ContactProperties))
-	for i, def := range activities.ContactProperties {
+	defs := bridgePropertyDefs(ctx)
+	futures := make([]workflow.Future, len(defs))
+	for i, def := range defs {
 		futures[i] = workflow.ExecuteActivity(ctx, a.CreateProperty, def)
 	}
 	for i, f := range futures {
@@ -38,7 +41,7 @@ func createBridgeProperties(ctx workflow.Context) (hubspot.EnsureReport, error) 
 		if err := f.Get(ctx, &res); err != nil {
 			return rep, err
 		}
-		name := activities.ContactProperties[i].Name
+		name := defs[i].Name
 		if res.Created {
 			rep.Created = append(rep.Created, name)
 		} else {
@@ -46,6 +49,26 @@ func createBridgeProperties(ctx workflow.Context) (hubspot.EnsureReport, error) 
 		}
 	}
 	return rep, nil
+}
+
+// referralGraphProperties versions the property setup that also creates the referral graph's
+// properties (executions started before keep creating only the ones they recorded).
+const referralGraphProperties = "referral-graph-properties"
+
+// rewardProperties versions the property setup that also creates the reward properties.
+const rewardProperties = "reward-properties"
+
+// bridgePropertyDefs are the properties createBridgeProperties creates, one CreateProperty activity
+// each; each feature's additions come behind their own version, so recorded setups still replay.
+func bridgePropertyDefs(ctx workflow.Context) []hubspot.PropertyDef {
+	defs := activities.ContactProperties
+	if workflow.GetVersion(ctx, referralGraphProperties, workflow.DefaultVersion, 1) >= 1 {
+		defs = slices.Concat(defs, activities.ReferralGraphProperties)
+	}
+	if workflow.GetVersion(ctx, rewardProperties, workflow.DefaultVersion, 1) >= 1 {
+		defs = slices.Concat(defs, activities.RewardProperties)
+	}
+	return defs
 }
 
 // ensurePropertiesVersioned is ensureBridgeProperties for workflows that ran the multi-call

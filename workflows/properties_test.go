@@ -50,6 +50,7 @@ func mockPropertyActivities(env *testsuite.TestWorkflowEnvironment, p *propertyC
 			p.record(ctx, def.Name)
 			return activities.CreatedResult{Created: def.Name != "share_link"}, nil
 		})
+	env.OnActivity(h.FindReferralLabels, mock.Anything).Return(activities.ReferralLabels{Found: true, ReferredBy: 144, Referred: 145}, nil).Maybe()
 }
 
 func TestEnsureBridgePropertiesOneActivityPerCall(t *testing.T) {
@@ -73,10 +74,7 @@ func TestEnsureBridgePropertiesOneActivityPerCall(t *testing.T) {
 			env.ExecuteWorkflow(tc.workflow, tc.args...)
 			require.NoError(t, env.GetWorkflowError())
 
-			want := []string{"group"}
-			for _, d := range activities.ContactProperties {
-				want = append(want, d.Name)
-			}
+			want := append([]string{"group"}, allPropertyNames()...)
 			assert.Equal(t, "group", p.calls[0], "the group is created before its properties")
 			assert.ElementsMatch(t, want, p.calls, "one activity per HubSpot call")
 			for _, q := range p.queues {
@@ -92,10 +90,20 @@ func TestSetupHubSpotReportsCreatedAndExisting(t *testing.T) {
 	mockPropertyActivities(env, &propertyCalls{})
 	env.ExecuteWorkflow(SetupHubSpot)
 	require.NoError(t, env.GetWorkflowError())
-	var rep hubspot.EnsureReport
+	var rep activities.PropertiesReport
 	require.NoError(t, env.GetWorkflowResult(&rep))
-	assert.Equal(t, hubspot.EnsureReport{
-		Created:  []string{"share_code", "advocate_code", "extole_app_type"},
+	assert.Equal(t, activities.PropertiesReport{
+		Created:  slices.DeleteFunc(allPropertyNames(), func(n string) bool { return n == "share_link" }),
 		Existing: []string{"share_link"},
+		Labels:   "existing",
 	}, rep)
+}
+
+// allPropertyNames are the names of every property a setup started today creates.
+func allPropertyNames() []string {
+	var names []string
+	for _, d := range slices.Concat(activities.ContactProperties, activities.ReferralGraphProperties, activities.RewardProperties) {
+		names = append(names, d.Name)
+	}
+	return names
 }

@@ -6,11 +6,12 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/extole"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -27,11 +28,16 @@ type EventInput struct {
 	EventName string                     `json:"event_name"`
 	EventTime string                     `json:"event_time,omitempty"`
 	Data      map[string]json.RawMessage `json:"data"`
+	// ReceivedAt is when the webhook arrived, for bridge_delivery_latency_seconds; zero in runs started
+	// before it was recorded.
+	ReceivedAt time.Time `json:"received_at,omitzero"`
 }
 
 // EventResult is the outcome shown in the Web UI.
 type EventResult struct {
 	ExtoleEventID string `json:"extole_event_id"`
+	// ReferralWorkflowID is the referral graph's workflow for a friend's event (RecordReferral).
+	ReferralWorkflowID string `json:"referral_workflow_id,omitempty"`
 }
 
 // PartnerConversionID returns data.partner_conversion_id as text (HubSpot may render a record id as a
@@ -63,12 +69,23 @@ func (in EventInput) dataText(key string) string {
 // ReferralSignup delivers a referred prospect's signup (a HubSpot form or a rep entering advocate_code)
 // to Extole as signed_up.
 func ReferralSignup(ctx workflow.Context, in EventInput) (EventResult, error) {
-	return deliverEvent(ctx, in)
+	return deliverFriendEvent(ctx, in)
 }
 
 // DealConverted delivers a won deal to Extole as converted, with its product and amount.
 func DealConverted(ctx workflow.Context, in EventInput) (EventResult, error) {
-	return deliverEvent(ctx, in)
+	return deliverFriendEvent(ctx, in)
+}
+
+// deliverFriendEvent delivers a friend's event, then starts the referral graph's workflow for it
+// (RecordReferral, in runs started after referralGraphChange).
+func deliverFriendEvent(ctx workflow.Context, in EventInput) (EventResult, error) {
+	res, err := deliverEvent(ctx, in)
+	if err != nil {
+		return res, err
+	}
+	res.ReferralWorkflowID, err = followReferral(ctx, in)
+	return res, err
 }
 
 // ForwardEvent delivers any other HubSpot event to Extole under its own name.
@@ -91,10 +108,11 @@ func EventWorkflow(eventName string) any {
 // deliverEvent is the one delivery path the three event workflows share: a single Extole call whose
 // retries the activity options and the activity's error translation govern.
 func deliverEvent(ctx workflow.Context, in EventInput) (EventResult, error) {
-	logger := workflow.GetLogger(ctx)
+	logger := log.With(workflow.GetLogger(ctx), "partner_conversion_id", in.PartnerConversionID())
 	var a *activities.Extole
 	var res activities.SendEventResult
-	ev := extole.Event{Name: in.EventName, EventTime: in.EventTime, Data: in.Data}
+	ev := activities.SendEventInput{EventName: in.EventName, EventTime: in.EventTime, Data: in.Data,
+		ReceivedAt: in.ReceivedAt, PartnerConversionID: in.PartnerConversionID()}
 	if err := workflow.ExecuteActivity(withExtole(ctx), a.SendEvent, ev).Get(ctx, &res); err != nil {
 		logger.Error("Extole did not take the event", "error", err)
 		return EventResult{}, err
@@ -130,6 +148,7 @@ func EventStartOptions(in EventInput) client.StartWorkflowOptions {
 	if email := in.Email(); email != "" {
 		attrs = append(attrs, ContactEmailHash.ValueSet(HashEmail(email)))
 	}
+	keys := slices.Sorted(maps.Keys(in.Data)) //workflowcheck:ignore sorted, so deterministic
 	return client.StartWorkflowOptions{
 		ID:                                       EventWorkflowID(in.EventName, pcid),
 		TaskQueue:                                TaskQueue,
@@ -138,7 +157,7 @@ func EventStartOptions(in EventInput) client.StartWorkflowOptions {
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    temporal.NewSearchAttributes(attrs...),
 		StaticSummary:                            EventSummary(in),
-		StaticDetails:                            "Data keys forwarded to Extole: " + strings.Join(slices.Sorted(maps.Keys(in.Data)), ", "),
+		StaticDetails:                            "Data keys forwarded to Extole: " + strings.Join(keys, ", "),
 		Priority:                                 liveWorkflowPriority,
 	}
 }

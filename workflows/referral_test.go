@@ -64,9 +64,9 @@ func TestDeliverEventRetryClassification(t *testing.T) {
 			env.RegisterActivity(a)
 			calls := 0
 			env.OnActivity(a.SendEvent, mock.Anything, mock.Anything).Return(
-				func(ctx context.Context, ev extole.Event) (activities.SendEventResult, error) {
+				func(ctx context.Context, ev activities.SendEventInput) (activities.SendEventResult, error) {
 					calls++
-					assert.Equal(t, "signed_up", ev.Name)
+					assert.Equal(t, "signed_up", ev.EventName)
 					if calls <= len(tt.failures) {
 						// Through the real translation, as the activity does it.
 						return activities.SendEventResult{}, activities.TranslateExtoleError(tt.failures[calls-1])
@@ -105,7 +105,7 @@ func TestEventStartOptions(t *testing.T) {
 	o := EventStartOptions(in)
 	assert.Equal(t, "extole-event/signed_up/pc-1", o.ID)
 	assert.True(t, o.WorkflowExecutionErrorWhenAlreadyStarted)
-	assert.Equal(t, "signed_up → Extole for jane@… (pc-1)", o.StaticSummary)
+	assert.Equal(t, "signed_up → Extole for …@example.com (pc-1)", o.StaticSummary)
 	v, ok := o.TypedSearchAttributes.GetKeyword(PartnerConversionID)
 	assert.True(t, ok)
 	assert.Equal(t, "pc-1", v)

@@ -11,4 +11,12 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(SetupHubSpot)
 	r.RegisterWorkflow(ShareLinkBackfill)
 	r.RegisterWorkflow(ShareLinkImport)
+	r.RegisterWorkflow(DealWon)
+	r.RegisterWorkflow(AdvocateSignup)
+	r.RegisterWorkflow(PrivacyErasure)
+	r.RegisterWorkflow(RewardSync)
+	r.RegisterWorkflow(RewardLookup)
+	r.RegisterWorkflow(Reconcile)
+	r.RegisterWorkflow(RecordReferral)
+	r.RegisterWorkflow(ReferralCounts)
 }

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
@@ -14,14 +13,18 @@ const SetupHubSpotWorkflowID = "setup/hubspot-properties"
 // SetupHubSpot creates the bridge's contact properties where missing. The worker starts it at start-up;
 // running it through Temporal gives it the HubSpot rate limit and retries (a token fixed later still
 // completes it) instead of failing the worker's start.
-func SetupHubSpot(ctx workflow.Context) (hubspot.EnsureReport, error) {
+func SetupHubSpot(ctx workflow.Context) (activities.PropertiesReport, error) {
 	if workflow.GetVersion(ctx, propertySetupChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		var a *activities.HubSpot
-		var rep hubspot.EnsureReport
+		var rep activities.PropertiesReport
 		err := workflow.ExecuteActivity(withHubSpot(ctx), a.EnsureProperties).Get(ctx, &rep)
 		return rep, err
 	}
-	return createBridgeProperties(withHubSpot(ctx))
+	rep, err := createBridgeProperties(withHubSpot(ctx))
+	if err != nil {
+		return rep, err
+	}
+	return rep, setupReferralLabels(withHubSpot(ctx), &rep)
 }
 
 // SetupHubSpotStartOptions joins a running setup, or starts a new one after a finished one.

@@ -57,6 +57,8 @@ type ShareLink struct {
 	Properties map[string]string `json:"properties"` // share_link, share_code and whatever else Extole sent
 	At         time.Time         `json:"at"`         // the Extole event's time when it sent one, else arrival at the webhook
 	Key        string            `json:"key"`        // identity of this delivery's content: same link again = same key
+	// ReceivedAt is when the webhook arrived, for bridge_delivery_latency_seconds (zero: not observed).
+	ReceivedAt time.Time `json:"received_at,omitzero"`
 }
 
 // ShareLinkState is the workflow's input and its continue-as-new state: never a list of contacts, only
@@ -317,7 +319,7 @@ func (r *shareLinkRun) applyLatest(ctx workflow.Context) error {
 		return nil
 	}
 
-	res, dropped, err := r.write(ctx, latest.Email, latest.Properties)
+	res, dropped, err := r.write(ctx, latest.Email, latest.Properties, latest.ReceivedAt)
 	if err != nil {
 		r.drain()
 		if len(r.st.Pending) > 0 {
@@ -375,7 +377,7 @@ func (r *shareLinkRun) reassert(ctx workflow.Context) {
 	if r.st.Applied.ShareCode != "" {
 		props["share_code"] = r.st.Applied.ShareCode
 	}
-	if _, _, err := r.write(ctx, r.st.Email, props); err != nil {
+	if _, _, err := r.write(ctx, r.st.Email, props, time.Time{}); err != nil {
 		workflow.GetLogger(ctx).Error("could not write the applied share link again", "error", err)
 		workflow.SetCurrentDetails(ctx, "HubSpot rejected rewriting link "+r.st.Applied.ShareCode+": "+err.Error())
 	}
@@ -385,7 +387,7 @@ func (r *shareLinkRun) reassert(ctx workflow.Context) {
 // written whatever else the body carried; when a bridge property is missing the bridge's properties are
 // created (once per run) and the write tried again. Only a refused share_link fails it, with HubSpot's
 // reason.
-func (r *shareLinkRun) write(ctx workflow.Context, email string, props map[string]string) (activities.UpsertContactResult, []activities.RejectedProperty, error) {
+func (r *shareLinkRun) write(ctx workflow.Context, email string, props map[string]string, receivedAt time.Time) (activities.UpsertContactResult, []activities.RejectedProperty, error) {
 	var a *activities.HubSpot
 	ctx = withHubSpot(ctx)
 	if r.version == workflow.DefaultVersion {
@@ -396,7 +398,7 @@ func (r *shareLinkRun) write(ctx workflow.Context, email string, props map[strin
 	var dropped []activities.RejectedProperty
 	for {
 		var res activities.UpsertContactResult
-		err := workflow.ExecuteActivity(ctx, a.UpsertContact, activities.UpsertContactInput{Email: email, Properties: props}).Get(ctx, &res)
+		err := workflow.ExecuteActivity(ctx, a.UpsertContact, activities.UpsertContactInput{Email: email, Properties: props, ReceivedAt: receivedAt}).Get(ctx, &res)
 		rejected, ok := rejectedProperties(err)
 		if !ok {
 			return res, dropped, err

@@ -145,7 +145,7 @@ func TestShareLinkSyncCreatesMissingPropertiesOnce(t *testing.T) {
 	env.ExecuteWorkflow(ShareLinkSync, ShareLinkState{Email: "jane@example.com", Hold: time.Minute})
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, 2, calls)
-	assert.EqualValues(t, len(activities.ContactProperties), creates.Load(), "each property created once, one call each")
+	assert.EqualValues(t, len(allPropertyNames()), creates.Load(), "each property created once, one call each")
 	var res AppliedLink
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, "7", res.ContactID)

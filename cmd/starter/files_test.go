@@ -33,7 +33,7 @@ func TestPrintBadRows(t *testing.T) {
 	require.Len(t, lines, 2+75, "every bad row, not only the first hundred")
 	assert.Contains(t, lines[0], "line 2 : malformed CSV")
 	assert.Contains(t, lines[1], "line 3 : malformed CSV")
-	assert.Contains(t, lines[2], "line 5 sam@…: share_code")
-	assert.Contains(t, lines[76], "line 153 sam@…")
+	assert.Contains(t, lines[2], "line 5 …@example.com: share_code")
+	assert.Contains(t, lines[76], "line 153 …@example.com")
 	assert.NotContains(t, out.String(), "sam@example.com")
 }

@@ -32,6 +32,10 @@ commands:
   setup hubspot   create the HubSpot contact properties the bridge writes (idempotent)
   backfill …      give existing contacts share links (run, status, schedule, export, import; see "starter backfill")
   sandbox         run the simulated HubSpot and Extole APIs
+  reconcile …     catch Extole rewards whose webhook was missed (schedule, run, status; see "starter reconcile")
+  failed …        list failed or timed-out workflows and re-drive them (list, redrive; see "starter failed")
+  codec-server    decrypt payloads for the Temporal Web UI (PAYLOAD_CODEC_KEYS, CODEC_ADDR)
+  email-hash E…   print the ContactEmailHash search value of each email
 `
 
 func main() {
@@ -53,6 +57,14 @@ func main() {
 		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return backfill(ctx, cfg, log, args) })
 	case "sandbox":
 		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return runSandbox(ctx, cfg, log, args) })
+	case "reconcile":
+		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return reconcile(ctx, cfg, log, args) })
+	case "failed":
+		err = withEnv(func(_ config.Config, log *zap.Logger) error { return failed(ctx, log, args) })
+	case "codec-server":
+		err = withEnv(func(cfg config.Config, log *zap.Logger) error { return codecServer(ctx, cfg, log) })
+	case "email-hash":
+		err = withEnv(func(config.Config, *zap.Logger) error { return emailHash(os.Stdout, args) })
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

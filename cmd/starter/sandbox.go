@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"time"
 
 	"github.com/hubspot-extole/bridge/internal/config"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
@@ -22,6 +23,11 @@ func runSandbox(ctx context.Context, cfg config.Config, log *zap.Logger, args []
 	linkWebhook := fs.String("share-link-webhook", "", `URL the simulated "Create Share Link on any Event" extension posts links to; "" = off`)
 	linkEvent := fs.String("share-link-event", cfg.BackfillEventName, "event name that triggers the extension (BACKFILL_EVENT_NAME)")
 	linkToken := fs.String("share-link-token", "", "bearer token the extension sends; \"\" = EXTOLE_WEBHOOK_TOKEN")
+	// App webhooks: signed with HUBSPOT_CLIENT_SECRET, HubSpot's 10 retries over 24 h scaled down.
+	appURL := fs.String("app-webhook-url", "", `URL the simulated HubSpot app posts its webhook events to (deal, contact changes); "" = off`)
+	appWindow := fs.Duration("app-webhook-window", 200*time.Millisecond, "how long app-webhook events gather into one batch (at most 100)")
+	appBackoff := fs.Duration("app-webhook-retry", time.Second, "first retry of a failed app-webhook batch; doubled per retry, 1 min at most, 10 retries")
+	rewardURL := fs.String("reward-webhook-url", "", `URL the simulated Extole posts reward webhooks to (signed with EXTOLE_WEBHOOK_SIGNING_KEY, bearer EXTOLE_WEBHOOK_TOKEN); "" = off`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -31,7 +37,11 @@ func runSandbox(ctx context.Context, cfg config.Config, log *zap.Logger, args []
 	ext := sandbox.NewExtole(sandbox.ExtoleOptions{Token: cfg.ExtoleAccessToken.Reveal(), RateLimitPerMinute: *extoleRate,
 		ShareLinkExtension: sandbox.ShareLinkExtension{TriggerEvent: *linkEvent, WebhookURL: *linkWebhook,
 			WebhookToken: *linkToken, Label: cfg.ExtoleShareLabel}})
-	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: cfg.HubSpotAccessToken.Reveal(), RatePer10s: *hubspotRate})
+	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: cfg.HubSpotAccessToken.Reveal(), RatePer10s: *hubspotRate,
+		AppWebhooks: sandbox.AppWebhookOptions{TargetURL: *appURL, ClientSecret: cfg.HubSpotClientSecret.Reveal(),
+			Window: *appWindow, Backoff: *appBackoff}})
+	defer hs.Close()
+	ext.SetRewardWebhook(sandbox.RewardWebhook{URL: *rewardURL, Token: cfg.ExtoleWebhookToken.Reveal(), SigningKey: cfg.ExtoleSigningKey.Reveal()})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP(ctx, log, "sandbox Extole", *extoleAddr, ext) })
 	g.Go(func() error { return serveHTTP(ctx, log, "sandbox HubSpot", *hubspotAddr, hs) })

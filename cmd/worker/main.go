@@ -11,6 +11,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/internal/config"
 	"github.com/hubspot-extole/bridge/internal/logging"
+	"github.com/hubspot-extole/bridge/internal/metrics"
 	"github.com/hubspot-extole/bridge/internal/temporalx"
 	"github.com/hubspot-extole/bridge/workflows"
 	"go.uber.org/zap"
@@ -38,6 +39,14 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.MetricsAddr != "" {
+		// A taken port costs the metrics, not the deliveries: the worker runs on without them.
+		if addr, err := metrics.Serve(ctx, cfg.MetricsAddr); err != nil {
+			log.Error("metrics listener not started", zap.Error(err))
+		} else {
+			log.Info("metrics at http://" + addr + "/metrics")
+		}
+	}
 
 	c, namespace, err := temporalx.Dial(ctx, log)
 	if err != nil {

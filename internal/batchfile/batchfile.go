@@ -1,4 +1,4 @@
-// Package batchfile reads and writes the CSV files of Extole's batch route (reference extole.md §5):
+// Package batchfile reads and writes the CSV files of Extole's batch route (docs/extole-api.md#batch-jobs):
 // the batch-event file that asks Extole to create share links for many people at once, and Extole's
 // export of the links it created.
 package batchfile

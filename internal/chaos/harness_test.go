@@ -286,6 +286,7 @@ func startSystem(cli string) (*system, error) {
 		"SANDBOX=false",
 		"LOG_LEVEL=debug",
 		"LOG_FORMAT=json",
+		"METRICS_ADDR=", // the harness may run a second worker; neither needs a metrics listener
 	}
 	for k, v := range secrets {
 		s.env = append(s.env, k+"="+v)
@@ -296,8 +297,11 @@ func startSystem(cli string) (*system, error) {
 		"--namespace", nsRunCancel, "--namespace", nsFatalRun, "--namespace", nsFatalProc,
 		// Short long-polls: a deleted namespace reaches idle pollers within seconds, not a minute.
 		"--dynamic-config-value", `matching.longPollExpirationInterval="5s"`,
-		// Task-queue priority (live before backfill) needs the new matcher on Server 1.29.
-		"--dynamic-config-value", "matching.useNewMatcher=true"}
+		// Task-queue priority (live before backfill) needs the new matcher on Server 1.29; one partition
+		// per task queue, so its rate limit is not split four ways (README, "Rate limits and priority").
+		"--dynamic-config-value", "matching.useNewMatcher=true",
+		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1"}
 	for _, k := range workflows.SearchAttributes {
 		temporalArgs = append(temporalArgs, "--search-attribute", k.GetName()+"=Keyword")
 	}

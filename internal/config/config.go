@@ -9,10 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/hubspot-extole/bridge/internal/codec"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/kelseyhightower/envconfig"
 )
 
@@ -95,6 +99,19 @@ type Config struct {
 	HubSpotAPIKeyName   string `envconfig:"HUBSPOT_WEBHOOK_API_KEY_NAME" default:"X-API-Key"`
 	HubSpotClientSecret Secret `envconfig:"HUBSPOT_CLIENT_SECRET"`
 
+	// HubSpot app webhooks (issue 10): won-stage ids (empty = the pipelines' closed-won metadata), the
+	// hold before a won deal converts, and how long a won deal waits for a contact with an email.
+	HubSpotWonStages []string      `envconfig:"HUBSPOT_WON_STAGES"`
+	DealHoldPeriod   time.Duration `envconfig:"DEAL_HOLD_PERIOD" default:"0s"`
+	DealContactWait  time.Duration `envconfig:"DEAL_CONTACT_WAIT" default:"72h"`
+
+	// Rewards → HubSpot (issue 11): HubSpot custom events for reward state changes (HubSpot Enterprise;
+	// the name is the event definition's fully qualified name, pe<HubID>_<name>), and the nightly
+	// reconciliation's look-back for its first run.
+	HubSpotRewardEvents    bool          `envconfig:"HUBSPOT_REWARD_EVENTS" default:"false"`
+	HubSpotRewardEventName string        `envconfig:"HUBSPOT_REWARD_EVENT_NAME"`
+	ReconcileLookback      time.Duration `envconfig:"RECONCILE_LOOKBACK" default:"72h"`
+
 	// RetiredBackfillShare is read only to warn: the backfill no longer has a share of its own (live
 	// traffic has task-queue priority and the backfill uses the rest), and an .env that still sets it
 	// must keep starting.
@@ -112,6 +129,19 @@ type Config struct {
 
 	LogFormat string `envconfig:"LOG_FORMAT" default:"json"`
 	LogLevel  string `envconfig:"LOG_LEVEL" default:"info"`
+
+	// Personal data (encrypted payloads): the codec keys, the codec server and the email hash's salt.
+	// The keys are checked here so a bad value stops every process at start; the client itself gets them
+	// with the Temporal connection (codec.FromEnv in internal/temporalx).
+	PayloadCodecKeys Secret   `envconfig:"PAYLOAD_CODEC_KEYS"`
+	CodecAddr        string   `envconfig:"CODEC_ADDR" default:"127.0.0.1:8088"`
+	CodecCORSOrigins []string `envconfig:"CODEC_CORS_ORIGINS" default:"http://localhost:8233,http://127.0.0.1:8233"`
+	CodecAuthToken   Secret   `envconfig:"CODEC_AUTH_TOKEN"`
+	EmailHashSalt    Secret   `envconfig:"EMAIL_HASH_SALT"`
+
+	// Metrics: the worker's /metrics listener (the webhook server serves /metrics on HTTP_ADDR). Set but
+	// empty disables it.
+	MetricsAddr string `envconfig:"METRICS_ADDR" default:"127.0.0.1:9464"`
 }
 
 // Load reads the environment. It never returns a half-valid Config.
@@ -130,6 +160,9 @@ func Load() (Config, error) {
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
+	// Set here, where every process reads its settings, so the webhook server, the worker and the
+	// starter all compute the same ShareLinkSync IDs and ContactEmailHash values.
+	contact.SetHashSalt(c.EmailHashSalt.Reveal())
 	return c, nil
 }
 
@@ -161,6 +194,9 @@ func (c Config) Validate() error {
 	if c.HubSpotSearchPerSec <= 0 {
 		errs = append(errs, fmt.Errorf("HUBSPOT_SEARCH_RATE_PER_SECOND must be positive, got %d", c.HubSpotSearchPerSec))
 	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		errs = append(errs, fmt.Errorf("METRICS_ADDR must be host:port (or empty to disable), got %q", c.MetricsAddr))
+	}
 	if strings.TrimSpace(c.HubSpotAPIKeyName) == "" {
 		errs = append(errs, errors.New("HUBSPOT_WEBHOOK_API_KEY_NAME must not be empty"))
 	}
@@ -173,10 +209,38 @@ func (c Config) Validate() error {
 	if c.BackfillRoute == "events" && strings.TrimSpace(c.BackfillEventName) == "" {
 		errs = append(errs, errors.New("BACKFILL_EVENT_NAME must not be empty with BACKFILL_ROUTE=events"))
 	}
+	if c.DealHoldPeriod < 0 {
+		errs = append(errs, fmt.Errorf("DEAL_HOLD_PERIOD must not be negative, got %s", c.DealHoldPeriod))
+	}
+	if c.DealContactWait <= 0 {
+		errs = append(errs, fmt.Errorf("DEAL_CONTACT_WAIT must be positive, got %s", c.DealContactWait))
+	}
+	if c.HubSpotRewardEvents && strings.TrimSpace(c.HubSpotRewardEventName) == "" {
+		errs = append(errs, errors.New("HUBSPOT_REWARD_EVENT_NAME must name the custom event (pe<HubID>_<name>) with HUBSPOT_REWARD_EVENTS=true"))
+	}
+	if c.ReconcileLookback <= 0 {
+		errs = append(errs, fmt.Errorf("RECONCILE_LOOKBACK must be positive, got %s", c.ReconcileLookback))
+	}
 	if c.LogFormat != "json" && c.LogFormat != "console" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT must be json or console, got %q", c.LogFormat))
 	}
+	for _, o := range c.CodecCORSOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+			errs = append(errs, fmt.Errorf("CODEC_CORS_ORIGINS must list scheme://host[:port] origins without a path, got %q", o))
+		}
+	}
+	if _, err := codec.Parse(c.PayloadCodecKeys.Reveal()); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", codec.EnvKeys, err))
+	}
 	return errors.Join(errs...)
+}
+
+// RewardEventName is the HubSpot custom event reward changes are sent as, "" when they are not.
+func (c Config) RewardEventName() string {
+	if !c.HubSpotRewardEvents {
+		return ""
+	}
+	return strings.TrimSpace(c.HubSpotRewardEventName)
 }
 
 // Warnings lists settings that are accepted but no longer have an effect, for the worker to log at start.

@@ -10,7 +10,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
@@ -147,6 +149,71 @@ func TestLoadMaxInFlight(t *testing.T) {
 	}
 }
 
+// Metrics: the worker's listener defaults to loopback, set-but-empty disables it, a typo fails at start.
+func TestLoadMetricsAddr(t *testing.T) {
+	unset := "<unset>"
+	tests := []struct {
+		value   string
+		want    string
+		wantErr bool
+	}{
+		{unset, "127.0.0.1:9464", false},
+		{"", "", false},
+		{":9464", ":9464", false},
+		{"9464", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			env := map[string]string{}
+			if tt.value != unset {
+				env["METRICS_ADDR"] = tt.value
+			}
+			setEnv(t, env)
+			c, err := Load()
+			if tt.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "METRICS_ADDR")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, c.MetricsAddr)
+		})
+	}
+}
+
+// Personal data (encrypted payloads): the codec server's origins and the email hash's salt.
+func TestLoadCodecAndEmailHashSalt(t *testing.T) {
+	tests := []struct {
+		name        string
+		env         map[string]string
+		wantOrigins []string
+		wantHash    string // of jane@example.com, as every process computes it after Load
+		wantErr     string
+	}{
+		{name: "defaults: the local Web UI, unsalted hash", wantOrigins: []string{"http://localhost:8233", "http://127.0.0.1:8233"},
+			wantHash: "8c87b489ce35cf2e2f39f80e282cb2e804932a56a213983eeeb428407d43b52d"},
+		{name: "salted", env: map[string]string{"EMAIL_HASH_SALT": "s3cret", "CODEC_CORS_ORIGINS": "https://temporal.example.com"},
+			wantOrigins: []string{"https://temporal.example.com"},
+			wantHash:    "c56360d283a3038ea6f01b2e9a62a155ad9416491464597ff600ec1fdd85d1ca"},
+		{name: "origin with a path", env: map[string]string{"CODEC_CORS_ORIGINS": "http://localhost:8233/namespaces"}, wantErr: "CODEC_CORS_ORIGINS"},
+		{name: "codec key too short, named by id", env: map[string]string{"PAYLOAD_CODEC_KEYS": "k1:c2hvcnQ="}, wantErr: `PAYLOAD_CODEC_KEYS: key "k1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			t.Cleanup(func() { contact.SetHashSalt("") })
+			c, err := Load()
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOrigins, c.CodecCORSOrigins)
+			assert.Equal(t, tt.wantHash, contact.HashEmail("jane@example.com"))
+		})
+	}
+}
+
 // A Secret must never print its value, whichever encoder a log line or an error message goes through.
 func TestSecretRedactedByEveryEncoder(t *testing.T) {
 	const value = "tok-7d1e-very-secret"
@@ -200,6 +267,7 @@ func TestSecretRedactedByEveryEncoder(t *testing.T) {
 		{"slog text slog.Any", slogWith(slogText, slog.Any("token", Secret(value))), ""},
 		{"slog text whole config", slogWith(slogText, slog.Any("config", cfg)), ""},
 		{"fmt %v", fmt.Sprintf("%v", Secret(value)), ""},
+		//lint:ignore S1025 fmt's own %s path is what is tested here, not String()
 		{"fmt %s", fmt.Sprintf("%s", Secret(value)), ""},
 		{"fmt %q", fmt.Sprintf("%q", Secret(value)), ""},
 		{"fmt %x", fmt.Sprintf("%x", Secret(value)), fmt.Sprintf("%x", "[redacted]")},
@@ -268,6 +336,71 @@ func TestLoadBackfillRoute(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantRoute, c.BackfillRoute)
+		})
+	}
+}
+
+// HubSpot app webhooks: won stages, hold period and contact wait.
+func TestLoadAppWebhookDealSettings(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		wantWon   []string
+		wantHold  time.Duration
+		wantWait  time.Duration
+		wantInErr string
+	}{
+		{"defaults", nil, nil, 0, 72 * time.Hour, ""},
+		{"set", map[string]string{"HUBSPOT_WON_STAGES": "closedwon,812723471", "DEAL_HOLD_PERIOD": "720h", "DEAL_CONTACT_WAIT": "24h"},
+			[]string{"closedwon", "812723471"}, 720 * time.Hour, 24 * time.Hour, ""},
+		{"negative hold", map[string]string{"DEAL_HOLD_PERIOD": "-1h"}, nil, 0, 0, "DEAL_HOLD_PERIOD"},
+		{"zero wait", map[string]string{"DEAL_CONTACT_WAIT": "0s"}, nil, 0, 0, "DEAL_CONTACT_WAIT"},
+		{"not a duration", map[string]string{"DEAL_HOLD_PERIOD": "30 days"}, nil, 0, 0, "DEAL_HOLD_PERIOD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			c, err := Load()
+			if tt.wantInErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantInErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantWon, c.HubSpotWonStages)
+			assert.Equal(t, tt.wantHold, c.DealHoldPeriod)
+			assert.Equal(t, tt.wantWait, c.DealContactWait)
+		})
+	}
+}
+
+// Rewards (issue 11): custom events only with a name; the reconciliation's look-back.
+func TestLoadRewardSettings(t *testing.T) {
+	tests := []struct {
+		name          string
+		env           map[string]string
+		wantEventName string
+		wantLookback  time.Duration
+		wantInErr     string
+	}{
+		{"defaults: no custom events", nil, "", 72 * time.Hour, ""},
+		{"name without the switch sends nothing", map[string]string{"HUBSPOT_REWARD_EVENT_NAME": "pe1_reward"}, "", 72 * time.Hour, ""},
+		{"on", map[string]string{"HUBSPOT_REWARD_EVENTS": "true", "HUBSPOT_REWARD_EVENT_NAME": "pe1_reward", "RECONCILE_LOOKBACK": "168h"}, "pe1_reward", 168 * time.Hour, ""},
+		{"on without a name", map[string]string{"HUBSPOT_REWARD_EVENTS": "true"}, "", 0, "HUBSPOT_REWARD_EVENT_NAME"},
+		{"zero look-back", map[string]string{"RECONCILE_LOOKBACK": "0s"}, "", 0, "RECONCILE_LOOKBACK"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, tt.env)
+			c, err := Load()
+			if tt.wantInErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantInErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantEventName, c.RewardEventName())
+			assert.Equal(t, tt.wantLookback, c.ReconcileLookback)
 		})
 	}
 }

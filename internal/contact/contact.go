@@ -3,6 +3,7 @@
 package contact
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 )
 
 // ValidEmail accepts a bare address (no display name) with a dotted domain, which is what both HubSpot
@@ -28,25 +30,56 @@ func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-// HashEmail is the stable, non-reversible form of an address used in search attributes, which Temporal
-// stores unencrypted in its visibility store: the sha256 hex of the normalized address.
+// hashSalt is EMAIL_HASH_SALT, set once at start by config.Load; empty means the unsalted form.
+var hashSalt atomic.Pointer[string]
+
+// SetHashSalt sets the deployment's EMAIL_HASH_SALT. Every process of a deployment must use the same
+// salt: it is part of ShareLinkSync's workflow ID as well as of the ContactEmailHash search attribute.
+func SetHashSalt(salt string) { hashSalt.Store(&salt) }
+
+// HashEmail is the stable, non-reversible form of an address used in search attributes and workflow IDs,
+// which Temporal stores unencrypted: the hex HMAC-SHA256 of the normalized address keyed with the
+// deployment's salt, so a dictionary of known addresses cannot reverse it without the salt. Without a
+// salt it is the plain sha256 hex, the form used before the salt existed.
 func HashEmail(email string) string {
-	sum := sha256.Sum256([]byte(NormalizeEmail(email)))
-	return hex.EncodeToString(sum[:])
+	return HashEmailWith(email, saltOrEmpty())
 }
 
-// MaskEmail shortens an address for summaries and reports: "jane@example.com" → "jane@…".
-func MaskEmail(email string) string {
-	if i := strings.IndexByte(email, '@'); i >= 0 {
-		return email[:i+1] + "…"
+// HashEmailWith is HashEmail under an explicit salt, for operators computing a search value.
+func HashEmailWith(email, salt string) string {
+	if salt == "" {
+		sum := sha256.Sum256([]byte(NormalizeEmail(email)))
+		return hex.EncodeToString(sum[:])
 	}
-	return email
+	m := hmac.New(sha256.New, []byte(salt))
+	m.Write([]byte(NormalizeEmail(email)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func saltOrEmpty() string {
+	if p := hashSalt.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// MaskEmail shortens an address for summaries, logs and reports, which are stored unencrypted: only the
+// domain is kept ("jane.doe@example.com" → "…@example.com"), because the local part is usually a name.
+func MaskEmail(email string) string {
+	if email == "" {
+		return ""
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return "…"
+	}
+	return "…@" + strings.ToLower(strings.TrimSpace(email[at+1:]))
 }
 
 var shareCodeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{4,50}$`)
 
 // ValidShareCode applies Extole's rule for share codes: 4 to 50 letters, digits, '-' or '_'
-// (reference extole.md §3.3, code_out_of_range and code_illegal_character).
+// (docs/extole-api.md#persons-and-shareables, code_out_of_range and code_illegal_character).
 func ValidShareCode(code string) bool { return shareCodeRe.MatchString(code) }
 
 // NormalizeShareLink accepts Extole's scheme-less links ("share.example.com/jane12", as in its own

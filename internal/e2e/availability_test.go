@@ -22,6 +22,7 @@ func TestTemporalUnavailableAnswers503(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
+	skipWithoutCLI(t)
 	srv, err := startDevServer()
 	require.NoError(t, err)
 	c, err := client.NewClientFromExisting(srv.Client(), client.Options{Logger: quietLogger{}})

@@ -32,7 +32,7 @@ func TestBackfillAPIRouteCallsPerContact(t *testing.T) {
 	want := seedNew(s, 30)
 	var p workflows.BackfillProgress
 	require.NoError(t, s.startBackfill(workflows.BackfillInput{Label: "refer-a-friend"}).Get(context.Background(), &p))
-	s.recordHistory(workflows.BackfillWorkflowID, "share_link_backfill_create_first")
+	s.recordHistory(workflows.BackfillWorkflowID, "share_link_backfill_pipelined")
 
 	assert.Equal(t, want, p.Linked, p.Summary())
 	assert.Equal(t, 30, p.Total, "eligible: every contact lacking a link at the start")

@@ -21,15 +21,15 @@ func TestBackfillNeverOverwritesTheWebhooksLink(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	ctx := context.Background()
 
-	// Property setup: one HubSpot request per activity (group + 4 properties).
+	// Property setup: one HubSpot request per activity (group, properties, label lookup and creation).
 	before := len(s.HubSpot.Requests())
 	setup, err := s.Client.ExecuteWorkflow(ctx, workflows.SetupHubSpotStartOptions(), workflows.SetupHubSpot)
 	require.NoError(t, err)
 	var rep hubspot.EnsureReport
 	require.NoError(t, setup.Get(ctx, &rep))
 	assert.True(t, rep.GroupCreated)
-	assert.Len(t, rep.Created, 4)
-	assert.Len(t, s.HubSpot.Requests()[before:], 5, "one request per property-setup activity")
+	assert.Len(t, rep.Created, len(bridgePropertyNames()))
+	assert.Len(t, s.HubSpot.Requests()[before:], 1+len(bridgePropertyNames())+2, "one request per property-setup activity")
 	s.recordHistory(setup.GetID(), "setup_hubspot_one_call_per_activity")
 
 	const (

@@ -292,8 +292,12 @@ type benchAPIs struct {
 // newBenchAPIs starts the simulated Extole, limited to extolePerMinute like a real account, and a
 // simulated HubSpot holding n contacts, all lacking a link.
 func newBenchAPIs(tb testing.TB, extolePerMinute, n int, prefix string) benchAPIs {
+	return newBenchAPIsWith(tb, sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: extolePerMinute}, n, prefix)
+}
+
+func newBenchAPIsWith(tb testing.TB, ext sandbox.ExtoleOptions, n int, prefix string) benchAPIs {
 	a := benchAPIs{
-		ext: sandbox.NewExtole(sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: extolePerMinute}),
+		ext: sandbox.NewExtole(ext),
 		hs:  sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: hubspotToken, RatePer10s: 1000, SearchPerSecond: 50, DailyLimit: -1}),
 	}
 	extSrv := httptest.NewServer(a.ext)
@@ -324,6 +328,8 @@ func startWorker(tb testing.TB, bin, ns string, apis benchAPIs, extolePerMinute 
 		"EXTOLE_RATE_LIMIT_PER_MINUTE="+strconv.Itoa(extolePerMinute),
 		"HUBSPOT_RATE_LIMIT_PER_10S=1000", "HUBSPOT_SEARCH_RATE_PER_SECOND=50",
 		"LOG_LEVEL=error",
+		// No metrics listener (several workers may run at once) unless the test asks for one.
+		"METRICS_ADDR="+os.Getenv("METRICS_ADDR"),
 	)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -346,11 +352,10 @@ func (w *workerProc) stop() {
 }
 
 // runBackfill runs one backfill to its end, sampling the worker's memory every second.
-func runBackfill(tb testing.TB, c client.Client, w *workerProc) (workflows.BackfillProgress, time.Duration) {
+func runBackfill(tb testing.TB, c client.Client, w *workerProc, in workflows.BackfillInput) (workflows.BackfillProgress, time.Duration) {
 	tb.Helper()
 	start := time.Now()
-	run, err := c.ExecuteWorkflow(context.Background(), workflows.BackfillStartOptions(false), workflows.ShareLinkBackfill,
-		workflows.BackfillInput{Label: "refer-a-friend"})
+	run, err := c.ExecuteWorkflow(context.Background(), workflows.BackfillStartOptions(false), workflows.ShareLinkBackfill, in)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -379,31 +384,69 @@ func benchBackfill(tb testing.TB, c client.Client, ns, bin string, sz benchSizes
 	apis := newBenchAPIs(tb, sz.extolePerMinute, sz.backfillContacts, "p3-")
 	w := startWorker(tb, bin, ns, apis, sz.extolePerMinute)
 	defer w.stop()
-	p, elapsed := runBackfill(tb, c, w)
+	p, elapsed := runBackfill(tb, c, w, workflows.BackfillInput{Label: "refer-a-friend"})
 	if p.Linked != sz.backfillContacts {
 		tb.Fatalf("P3: linked %d of %d: %s", p.Linked, sz.backfillContacts, p.Summary())
 	}
 	reqs := apis.ext.Requests()
+	callRate, tooMany := extoleCallRate(reqs, elapsed)
+	f429 := figure("P3.api.429", "Extole 429 responses", "", float64(tooMany)).target("<=", 0)
+	f429.ZeroOK = true
+	apiContacts := float64(p.Linked) / elapsed.Seconds()
+	w.stop() // the next run's worker must be the only one polling
+	return append([]benchFigure{
+		figure("P3.api.calls", "backfill Extole calls, api route", "/s", callRate).
+			vs("configured limit", float64(sz.extolePerMinute)/60).target(">=", 0.9),
+		figure("P3.api.contacts", "contacts linked, api route", "/s", apiContacts),
+		figure("P3.api.per_contact", "Extole calls per contact, api route", "", float64(len(reqs))/float64(p.Linked)).target("<=", 2.0),
+		f429,
+	}, benchEventRoute(tb, c, ns, bin, sz, apiContacts)...)
+}
+
+// benchEventRoute is P3 for BACKFILL_ROUTE=events: one Extole event per contact, the simulated extension
+// posting each link to the real webhook router, ShareLinkSync writing it. Its contacts/s are compared
+// with the API route's, measured just before on the same machine.
+func benchEventRoute(tb testing.TB, c client.Client, ns, bin string, sz benchSizes, apiContacts float64) []benchFigure {
+	const event = "hubspot_backfill"
+	web := benchRouter(tb, c, webhook.ExtoleAuth{Token: extoleWebhookToken})
+	apis := newBenchAPIsWith(tb, sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: sz.extolePerMinute,
+		ShareLinkExtension: sandbox.ShareLinkExtension{TriggerEvent: event, WebhookURL: web + "/webhooks/extole/share-links",
+			WebhookToken: extoleWebhookToken}},
+		sz.backfillContacts, "p3ev-")
+	w := startWorker(tb, bin, ns, apis, sz.extolePerMinute)
+	defer w.stop()
+	p, elapsed := runBackfill(tb, c, w, workflows.BackfillInput{Label: "refer-a-friend", Route: workflows.BackfillRouteEvents,
+		EventName: event, LinkPoll: 500 * time.Millisecond, LinkWait: 5 * time.Minute})
+	if p.Received != sz.backfillContacts {
+		tb.Fatalf("P3 events: %d of %d links came back: %s", p.Received, sz.backfillContacts, p.Summary())
+	}
+	reqs := apis.ext.Requests()
+	callRate, tooMany := extoleCallRate(reqs, elapsed)
+	f429 := figure("P3.events.429", "Extole 429 responses, event route", "", float64(tooMany)).target("<=", 0)
+	f429.ZeroOK = true
+	return []benchFigure{
+		figure("P3.events.calls", "backfill Extole calls, event route", "/s", callRate).
+			vs("configured limit", float64(sz.extolePerMinute)/60).target(">=", 0.9),
+		figure("P3.events.contacts", "contacts linked, event route (link back in HubSpot)", "/s", float64(p.Received)/elapsed.Seconds()).
+			vs("api route", apiContacts),
+		figure("P3.events.per_contact", "Extole calls per contact, event route", "", float64(len(reqs))/float64(p.Received)).target("<=", 1.0),
+		f429,
+	}
+}
+
+// extoleCallRate is the calls per second over the span of the calls (first to last), and the 429s among them.
+func extoleCallRate(reqs []sandbox.RequestRecord, elapsed time.Duration) (float64, int) {
 	var tooMany int
 	for _, r := range reqs {
 		if r.Status == http.StatusTooManyRequests {
 			tooMany++
 		}
 	}
-	// Calls per second over the span of the calls: from the first call to the last.
-	callRate := float64(len(reqs)) / elapsed.Seconds()
+	rate := float64(len(reqs)) / elapsed.Seconds()
 	if span := reqs[len(reqs)-1].At.Sub(reqs[0].At); len(reqs) > 1 && span > 0 {
-		callRate = float64(len(reqs)-1) / span.Seconds()
+		rate = float64(len(reqs)-1) / span.Seconds()
 	}
-	f429 := figure("P3.api.429", "Extole 429 responses", "", float64(tooMany)).target("<=", 0)
-	f429.ZeroOK = true
-	return []benchFigure{
-		figure("P3.api.calls", "backfill Extole calls, api route", "/s", callRate).
-			vs("configured limit", float64(sz.extolePerMinute)/60).target(">=", 0.9),
-		figure("P3.api.contacts", "contacts linked, api route", "/s", float64(p.Linked)/elapsed.Seconds()),
-		figure("P3.api.per_contact", "Extole calls per contact, api route", "", float64(len(reqs))/float64(p.Linked)).target("<=", 2.0),
-		f429,
-	}
+	return rate, tooMany
 }
 
 // benchLiveDuringBackfill is P3's latency half: live events at half the Extole limit (at most 50/s),
@@ -524,7 +567,7 @@ func benchMemory(tb testing.TB, c client.Client, ns, bin string, sz benchSizes) 
 		apis := newBenchAPIs(tb, extolePerMinute, n, fmt.Sprintf("p4-%d-", n))
 		w := startWorker(tb, bin, ns, apis, extolePerMinute)
 		defer w.stop()
-		p, elapsed := runBackfill(tb, c, w)
+		p, elapsed := runBackfill(tb, c, w, workflows.BackfillInput{Label: "refer-a-friend"})
 		if p.Linked != n {
 			tb.Fatalf("P4: linked %d of %d: %s", p.Linked, n, p.Summary())
 		}

@@ -170,6 +170,7 @@ func TestBenchSmoke(t *testing.T) {
 
 	want := []string{"P1.rate", "P1.p50", "P1.p99", "P2.rate", "P2.history",
 		"P3.api.calls", "P3.api.contacts", "P3.api.per_contact", "P3.api.429",
+		"P3.events.calls", "P3.events.contacts", "P3.events.per_contact", "P3.events.429",
 		"P3.live_p99", "P4.rss", "P4.history"}
 	got := map[string]benchFigure{}
 	for _, f := range res.Figures {

@@ -20,7 +20,8 @@ import (
 
 const eventsPath = "/webhooks/hubspot/events"
 
-// signedUpBody is the body HubSpot's documented workflow webhook sends to Extole (reference extole.md §1.3).
+// signedUpBody is the body HubSpot's documented workflow webhook sends to Extole
+// (docs/extole-api.md#events-api).
 func signedUpBody(pcid string) string {
 	return fmt.Sprintf(`{"event_name":"signed_up","data":{"email":"jane@example.com","advocate_code":"alex01",`+
 		`"first_name":"Jane","last_name":"Doe","event_date":"2026-11-26T10:00:00Z","partner_conversion_id":%q,`+
@@ -68,7 +69,7 @@ func TestSignedUpReachesExtoleWithEveryDataKey(t *testing.T) {
 	}
 	summary := d.GetExecutionConfig().GetUserMetadata().GetSummary()
 	require.NotNil(t, summary)
-	assert.Contains(t, string(summary.GetData()), "signed_up → Extole for jane@… (pc-signup-1)")
+	assert.Contains(t, string(summary.GetData()), "signed_up → Extole for …@example.com (pc-signup-1)")
 }
 
 func TestRoutingAddsAppTypeAndForwardsOtherEvents(t *testing.T) {

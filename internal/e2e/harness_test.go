@@ -32,7 +32,7 @@ import (
 // Every test gets its own namespace, so workers of one test never pick up another test's tasks (task
 // queue names are constants of the product). The dev server creates them, with our search attributes,
 // at launch.
-const namespaces = 32
+const namespaces = 48
 
 var (
 	serverOnce sync.Once
@@ -58,6 +58,18 @@ func cliPath() string {
 	return p
 }
 
+// skipWithoutCLI skips an integration test under a plain `go test` when the Temporal CLI was never built;
+// under `make test`, which builds it and sets TEMPORAL_CLI, a missing CLI fails the test instead.
+func skipWithoutCLI(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat(cliPath()); err != nil {
+		if os.Getenv("TEMPORAL_CLI") != "" {
+			t.Fatalf("temporal CLI not found at %s: %v", cliPath(), err)
+		}
+		t.Skipf("integration test skipped: no Temporal CLI at %s (run `make temporal-cli`, or `make test`)", cliPath())
+	}
+}
+
 func searchAttributeValues() temporal.SearchAttributes {
 	var updates []temporal.SearchAttributeUpdate
 	for _, k := range workflows.SearchAttributes {
@@ -66,8 +78,13 @@ func searchAttributeValues() temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(updates...)
 }
 
-// priorityMatcherArgs turn on task-queue priority, which Server 1.29 dispatches only with the new matcher.
-var priorityMatcherArgs = []string{"--dynamic-config-value", "matching.useNewMatcher=true"}
+// priorityMatcherArgs turn on task-queue priority, which Server 1.29 dispatches only with the new matcher,
+// and give each task queue one partition: the server splits a queue's rate limit across its partitions
+// and orders by priority within each, so with its default of 4 the Extole budget was under-used and a
+// live task waited for its partition's quarter of the rate (README, "Rate limits and priority").
+var priorityMatcherArgs = []string{"--dynamic-config-value", "matching.useNewMatcher=true",
+	"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+	"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1"}
 
 // startDevServer starts a Temporal dev server from bin/temporal with our search attributes registered.
 func startDevServer(extraArgs ...string) (*testsuite.DevServer, error) {
@@ -92,6 +109,7 @@ func namespaceClient(t testing.TB) (client.Client, string) {
 	if testing.Short() {
 		t.Skip("integration test: needs the Temporal dev server")
 	}
+	skipWithoutCLI(t)
 	serverOnce.Do(func() {
 		// Continue-as-new is suggested after 500 events instead of 4,096, so the integration tests
 		// exercise it for real.
@@ -150,6 +168,13 @@ type stackOptions struct {
 	// ShareLinkEvent, when set, turns on the simulated Extole's share-link extension for that event,
 	// posting to the stack's webhook server.
 	ShareLinkEvent string
+	// Client, when set, is the client the webhook server and the workers use (e.g. one with the payload
+	// codec); default: a client on a fresh namespace.
+	Client client.Client
+	// App are the app-webhook workflows' settings; AppWebhooks makes the simulated HubSpot emit app
+	// webhooks to the stack's /webhooks/hubspot/app, signed with Auth.ClientSecret.
+	App         webhook.AppFlow
+	AppWebhooks bool
 }
 
 const (
@@ -160,7 +185,10 @@ const (
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
-	c, _ := namespaceClient(t)
+	c := o.Client
+	if c == nil {
+		c, _ = namespaceClient(t)
+	}
 	if o.ExtolePerMinute == 0 {
 		o.ExtolePerMinute = 60_000
 	}
@@ -188,7 +216,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	s := &stack{T: t, Client: c, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))}
 
-	router := webhook.NewRouter(webhook.Deps{Temporal: c, Log: s.Log, HubSpot: o.Auth, Extole: o.ExtoleAuth})
+	router := webhook.NewRouter(webhook.Deps{Temporal: c, Log: s.Log, HubSpot: o.Auth, Extole: o.ExtoleAuth, App: o.App})
 	web := httptest.NewServer(router)
 	t.Cleanup(web.Close)
 	s.WebhookURL = web.URL
@@ -203,7 +231,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(extoleSrv.Close)
 	s.ExtoleURL = extoleSrv.URL
 
+	if o.AppWebhooks {
+		o.HubSpot.AppWebhooks = sandbox.AppWebhookOptions{TargetURL: web.URL + "/webhooks/hubspot/app",
+			ClientSecret: o.Auth.ClientSecret, Window: 50 * time.Millisecond, Backoff: 200 * time.Millisecond}
+	}
 	s.HubSpot = sandbox.NewHubSpot(o.HubSpot)
+	t.Cleanup(s.HubSpot.Close)
 	hubspotSrv := httptest.NewServer(s.HubSpot)
 	t.Cleanup(hubspotSrv.Close)
 	s.HubSpotURL = hubspotSrv.URL

@@ -21,7 +21,7 @@ const shareLinksPath = "/webhooks/extole/share-links"
 var bearer = http.Header{"Authorization": {"Bearer " + extoleWebhookToken}}
 
 // extoleBody is the body Extole's generic webhook sends to HubSpot's create-contact endpoint today
-// (reference extole.md §4, §7).
+// (docs/extole-api.md#outbound-webhooks).
 func extoleBody(email, code string) string {
 	return fmt.Sprintf(`{"properties":{"email":%q,"share_code":%q,"share_link":"https://refer.example.com/%s","company":"Example Co","extole_app_type":"hubspot"}}`,
 		email, code, code)
@@ -92,7 +92,7 @@ func TestSetupHubSpotCreatesPropertiesOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, run.Get(context.Background(), &first))
 	assert.True(t, first.GroupCreated)
-	assert.ElementsMatch(t, []string{"share_link", "share_code", "advocate_code", "extole_app_type"}, first.Created)
+	assert.ElementsMatch(t, bridgePropertyNames(), first.Created)
 	s.recordHistory(run.GetID(), "setup_hubspot")
 
 	run, err = s.Client.ExecuteWorkflow(context.Background(), workflows.SetupHubSpotStartOptions(), workflows.SetupHubSpot)

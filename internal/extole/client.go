@@ -7,14 +7,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/hubspot-extole/bridge/internal/apihttp"
+	"github.com/hubspot-extole/bridge/internal/metrics"
 	"github.com/hubspot-extole/bridge/internal/retryafter"
 )
 
@@ -23,14 +23,13 @@ type Client struct {
 	baseURL string
 	token   string
 	http    *http.Client
+	now     func() time.Time // clock for HTTP-date Retry-After
 }
 
-// New returns a client for baseURL (e.g. https://api.extole.io). hc may be nil.
+// New returns a client for baseURL (e.g. https://api.extole.io). A nil hc means a client with
+// apihttp.DefaultTimeout; either way its requests are counted in the bridge_api_* metrics.
 func New(baseURL, token string, hc *http.Client) *Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	return &Client{baseURL: strings.TrimRight(baseURL, "/"), token: token, http: hc}
+	return &Client{baseURL: strings.TrimRight(baseURL, "/"), token: token, http: apihttp.NewClient(metrics.APIExtole, hc), now: time.Now}
 }
 
 // Event is the body of POST /v5/events. Data values are kept as raw JSON so that whatever the sender
@@ -46,7 +45,7 @@ type Event struct {
 func (c *Client) SendEvent(ctx context.Context, ev Event) (string, error) {
 	var resp struct {
 		// /v5/events answers {"id": …}; older guides show polling_id or input_event_id and /v6 event_id
-		// (reference extole.md §1.4, conflict 1): accept whichever is present.
+		// (docs/extole-api.md#events-api): accept whichever is present.
 		ID           string `json:"id"`
 		EventID      string `json:"event_id"`
 		PollingID    string `json:"polling_id"`
@@ -82,7 +81,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, body)
 	if err != nil {
-		return 0, &Error{Kind: KindInvalid, Code: "request", Message: err.Error(), cause: err}
+		return 0, &Error{Kind: KindInvalid, Code: "request", Message: apihttp.StripURL(err).Error(), cause: err}
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -91,23 +90,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := c.http.Do(req)
+	res, raw, err := apihttp.Do(c.http, req)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return 0, ctxErr
-		}
-		// The URL can carry an email (persons lookup): keep only the underlying cause, as the HubSpot
-		// client does, so no address reaches a failure message or a log line.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = fmt.Errorf("%s %s: %w", method, strings.SplitN(path, "?", 2)[0], ue.Err)
+		f, _ := apihttp.AsFailure(err)
+		if f.ContextEnded {
+			return 0, fmt.Errorf("extole: %w", err)
 		}
 		return 0, &Error{Kind: KindTransient, cause: err}
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return res.StatusCode, &Error{Kind: KindTransient, Status: res.StatusCode, cause: err}
 	}
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		if out != nil && len(bytes.TrimSpace(raw)) > 0 {
@@ -118,12 +107,12 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 		}
 		return res.StatusCode, nil
 	}
-	return res.StatusCode, errorFrom(res, raw)
+	return res.StatusCode, errorFrom(res, raw, c.now())
 }
 
 // errorFrom builds the typed error from an error answer. An unparseable body (a proxy's HTML page, say)
 // still yields a typed error from the status code alone.
-func errorFrom(res *http.Response, raw []byte) *Error {
+func errorFrom(res *http.Response, raw []byte, now time.Time) *Error {
 	var body struct {
 		UniqueID   json.RawMessage `json:"unique_id"`
 		Code       string          `json:"code"`
@@ -153,7 +142,7 @@ func errorFrom(res *http.Response, raw []byte) *Error {
 		e.Code = strings.ToLower(strings.ReplaceAll(http.StatusText(res.StatusCode), " ", "_"))
 	}
 	e.Kind = classify(res.StatusCode, e.Code)
-	if d, ok := retryafter.Parse(res.Header.Get("Retry-After"), time.Now()); ok {
+	if d, ok := retryafter.Parse(res.Header.Get("Retry-After"), now); ok {
 		e.RetryAfter = d
 	}
 	return e

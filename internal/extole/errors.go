@@ -44,7 +44,7 @@ func (k Kind) String() string {
 }
 
 // Error is every failure the client returns, other than context cancellation. Fields come from Extole's
-// error body {"unique_id","http_status_code","code","message","parameters"} (reference extole.md §1.5).
+// error body {"unique_id","http_status_code","code","message","parameters"} (docs/extole-api.md#errors).
 type Error struct {
 	Kind       Kind
 	Status     int    // 0 for network errors
@@ -79,7 +79,7 @@ func AsError(err error) (*Error, bool) {
 	return e, ok
 }
 
-// classify maps a non-2xx answer to a Kind (reference extole.md §1.2, §1.5; retry guidance in
+// classify maps a non-2xx answer to a Kind (docs/extole-api.md#authentication, #errors; retry guidance in
 // common-errors: 429 and 5xx retryable, 400/402/415 not).
 func classify(status int, code string) Kind {
 	switch {

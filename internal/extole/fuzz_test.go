@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -21,7 +22,7 @@ func FuzzErrorFrom(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte, retryAfter string) {
 		res := &http.Response{StatusCode: status, Header: http.Header{}}
 		res.Header.Set("Retry-After", retryAfter)
-		e := errorFrom(res, body)
+		e := errorFrom(res, body, time.Now())
 		if e.Kind != classify(status, e.Code) {
 			t.Fatalf("status %d code %q: kind %v, want %v", status, e.Code, e.Kind, classify(status, e.Code))
 		}

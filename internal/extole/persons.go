@@ -7,13 +7,14 @@ import (
 	"strconv"
 )
 
-// Person is the part of Extole's PersonResponse the backfill needs (reference extole.md §3.2).
+// Person is the part of Extole's PersonResponse the backfill needs
+// (docs/extole-api.md#persons-and-shareables).
 type Person struct {
 	ID               string `json:"id"`
 	IdentityKeyValue string `json:"identity_key_value"`
 }
 
-// Shareable is an advocate's share code and link (reference extole.md §3.3).
+// Shareable is an advocate's share code and link (docs/extole-api.md#persons-and-shareables).
 type Shareable struct {
 	Code  string `json:"code"`
 	Key   string `json:"key"`

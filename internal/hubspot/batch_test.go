@@ -115,12 +115,12 @@ func TestAttributeBatch(t *testing.T) {
 	}
 }
 
-func TestAttributeBatch_ConflictCarriesExistingID(t *testing.T) {
+func TestAttributeBatch_ConflictByTraceID(t *testing.T) {
 	_, berrs := attributeBatch([]ContactInput{{Email: "b@x.io"}}, decodeBatch(t,
 		`{"results":[],"errors":[{"status":"error","category":"CONFLICT","message":"Contact already exists. Existing ID: 77","context":{"objectWriteTraceId":["0"]}}]}`), 207)
 	require.Len(t, berrs, 1)
 	assert.Equal(t, "b@x.io", berrs[0].Email)
-	assert.Equal(t, "77", berrs[0].Err.ExistingID)
+	assert.Equal(t, KindConflict, berrs[0].Err.Kind)
 }
 
 func TestAttributeBatch_ErrorWithNoOneLeft(t *testing.T) {

@@ -5,28 +5,24 @@
 // retrying and how long to wait (Error.RetryAfter); callers never look at HTTP statuses. The only other
 // errors are context errors, returned when the caller's context is cancelled or expires.
 //
-// Behaviour is taken from /work/shared/reference/hubspot.md; comments cite its sections (§n).
+// The API behaviour it relies on is in docs/hubspot-api.md, with its public sources; comments cite its
+// sections.
 package hubspot
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hubspot-extole/bridge/internal/apihttp"
+	"github.com/hubspot-extole/bridge/internal/metrics"
 )
-
-// DefaultBaseURL is HubSpot's API host (§ "Base URL").
-const DefaultBaseURL = "https://api.hubapi.com"
-
-// maxResponseBytes bounds how much of a response body is read: a 100-record batch with all properties
-// is well under a megabyte, so this only protects against a runaway body.
-const maxResponseBytes = 16 << 20
 
 // Client calls the HubSpot API with a private-app (or OAuth) access token. It is safe for concurrent use.
 type Client struct {
@@ -36,17 +32,15 @@ type Client struct {
 	now     func() time.Time // clock for HTTP-date Retry-After and the DAILY reset wait
 }
 
-// New returns a client for baseURL (e.g. DefaultBaseURL or a sandbox URL) authenticating with token as
-// "Authorization: Bearer <token>" (§5). A nil hc means an http.Client with a 30 s timeout; a timeout
-// surfaces as a KindTransient error.
+// New returns a client for baseURL (config's HUBSPOT_BASE_URL or a sandbox URL) authenticating with token
+// as "Authorization: Bearer <token>" (docs/hubspot-api.md#authentication). A nil hc means a client with
+// apihttp.DefaultTimeout; a timeout surfaces as a KindTransient error. Either way its requests are
+// counted in the bridge_api_* metrics.
 func New(baseURL, token string, hc *http.Client) *Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
 	return &Client{
 		baseURL: strings.TrimRight(baseURL, "/"),
 		token:   token,
-		http:    hc,
+		http:    apihttp.NewClient(metrics.APIHubSpot, hc),
 		now:     time.Now,
 	}
 }
@@ -69,7 +63,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
-		return 0, invalidInput("building request: %v", stripURL(err))
+		return 0, invalidInput("building request: %v", apihttp.StripURL(err))
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -77,22 +71,16 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 
-	resp, err := c.http.Do(req)
+	resp, raw, err := apihttp.Do(c.http, req)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
+		f, _ := apihttp.AsFailure(err)
+		if f.ContextEnded {
 			// The caller gave up (activity cancelled or its deadline passed): not HubSpot's failure.
-			return 0, fmt.Errorf("hubspot: %s request ended: %w", method, ctxErr)
+			return 0, fmt.Errorf("hubspot: %w", err)
 		}
-		// Connection failures and the http.Client's own timeout: nothing was learnt about the input.
-		return 0, transientError(0, "network error: "+stripURL(err).Error(), err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return 0, fmt.Errorf("hubspot: %s request ended: %w", method, ctxErr)
-		}
-		return 0, transientError(resp.StatusCode, "reading response: "+stripURL(err).Error(), err)
+		// Connection failures, the http.Client's own timeout, an unreadable body: nothing was learnt
+		// about the input.
+		return 0, transientError(f.Status, "network error: "+err.Error(), err)
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -106,14 +94,4 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		}
 	}
 	return resp.StatusCode, nil
-}
-
-// stripURL drops the request URL from a *url.Error's text: the URL of a get-by-email carries the email,
-// which does not belong in logs. The token is never in the URL (it is a header), so it cannot leak here.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }

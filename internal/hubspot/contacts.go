@@ -3,7 +3,6 @@ package hubspot
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -12,11 +11,11 @@ import (
 const contactsPath = "/crm/v3/objects/contacts"
 
 // MaxBatchSize is HubSpot's limit on inputs per batch request: "Batch operations are limited to 100
-// records at a time" (§1.5).
+// records at a time" (docs/hubspot-api.md#contacts).
 const MaxBatchSize = 100
 
-// Contact is a HubSpot contact. All property values are strings (§1.2); properties HubSpot reports as
-// null or omits are absent from Properties.
+// Contact is a HubSpot contact. All property values are strings (docs/hubspot-api.md#contacts); properties
+// HubSpot reports as null or omits are absent from Properties.
 type Contact struct {
 	ID         string
 	Properties map[string]string
@@ -24,14 +23,15 @@ type Contact struct {
 	UpdatedAt  time.Time
 }
 
-// ContactInput is one contact to upsert, identified by its email (HubSpot's dedupe key, §1.2).
+// ContactInput is one contact to upsert, identified by its email (HubSpot's dedupe key,
+// docs/hubspot-api.md#contacts).
 type ContactInput struct {
 	Email      string
 	Properties map[string]string
 }
 
 // UpsertResult is one contact written by a batch upsert. New is HubSpot's "new" flag: true when the
-// contact was created, false when an existing one was updated (§1.5).
+// contact was created, false when an existing one was updated (docs/hubspot-api.md#contacts).
 type UpsertResult struct {
 	ID    string
 	Email string
@@ -44,7 +44,7 @@ type BatchError struct {
 	Err   *Error
 }
 
-// wireObject is SimplePublicObject / SimplePublicUpsertObject (§1.2, §1.5).
+// wireObject is SimplePublicObject / SimplePublicUpsertObject (docs/hubspot-api.md#contacts).
 type wireObject struct {
 	ID         string             `json:"id"`
 	Properties map[string]*string `json:"properties"`
@@ -60,15 +60,11 @@ func (o wireObject) contact() Contact {
 			c.Properties[k] = *v
 		}
 	}
-	// Timestamps are ISO-8601 (§1.2); an absent or odd one leaves the zero time rather than failing a
-	// call whose real payload (id, properties) arrived fine.
+	// Timestamps are ISO-8601 (docs/hubspot-api.md#contacts); an absent or odd one leaves the zero time
+	// rather than failing a call whose real payload (id, properties) arrived fine.
 	c.CreatedAt, _ = time.Parse(time.RFC3339Nano, o.CreatedAt)
 	c.UpdatedAt, _ = time.Parse(time.RFC3339Nano, o.UpdatedAt)
 	return c
-}
-
-type propertiesBody struct {
-	Properties map[string]string `json:"properties"`
 }
 
 func nonNil(m map[string]string) map[string]string {
@@ -76,48 +72,6 @@ func nonNil(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
-}
-
-// CreateContact creates a contact (POST /crm/v3/objects/contacts → 201, §1.1). When a contact with the
-// email exists, the error is KindConflict with ExistingID set from "Existing ID: N" (§1.4).
-func (c *Client) CreateContact(ctx context.Context, props map[string]string) (Contact, error) {
-	var out wireObject
-	if _, err := c.do(ctx, http.MethodPost, contactsPath, nil, propertiesBody{nonNil(props)}, &out); err != nil {
-		return Contact{}, err
-	}
-	return out.contact(), nil
-}
-
-// UpdateContact sets properties on the contact with the given record id (PATCH, §1.3). An empty string
-// value clears a property.
-func (c *Client) UpdateContact(ctx context.Context, id string, props map[string]string) (Contact, error) {
-	if id == "" {
-		return Contact{}, invalidInput("UpdateContact: empty contact id")
-	}
-	var out wireObject
-	if _, err := c.do(ctx, http.MethodPatch, contactsPath+"/"+url.PathEscape(id), nil, propertiesBody{nonNil(props)}, &out); err != nil {
-		return Contact{}, err
-	}
-	return out.contact(), nil
-}
-
-// GetContactByEmail reads a contact by email (GET /crm/v3/objects/contacts/{email}?idProperty=email,
-// §1.3), with the given properties (HubSpot's defaults when none). Unknown email → KindNotFound.
-func (c *Client) GetContactByEmail(ctx context.Context, email string, props ...string) (Contact, error) {
-	if email == "" {
-		return Contact{}, invalidInput("GetContactByEmail: empty email")
-	}
-	q := url.Values{"idProperty": {"email"}}
-	if len(props) > 0 {
-		q.Set("properties", strings.Join(props, ","))
-	}
-	var out wireObject
-	// The email is a path segment and must be escaped: an unescaped '?' or '/' in it would otherwise
-	// change the request (nodejs#669 shows what a mangled path returns, §1.3). '@' may stay raw.
-	if _, err := c.do(ctx, http.MethodGet, contactsPath+"/"+url.PathEscape(email), q, nil, &out); err != nil {
-		return Contact{}, err
-	}
-	return out.contact(), nil
 }
 
 type upsertInput struct {
@@ -133,21 +87,21 @@ type batchResponse struct {
 	Errors  []apiError   `json:"errors"`
 }
 
-// UpsertContacts creates or updates contacts by email in one request
-// (POST /crm/v3/objects/contacts/batch/upsert with idProperty "email" and id = email, §1.5).
+// UpsertContacts creates or updates contacts by email in one request (POST
+// /crm/v3/objects/contacts/batch/upsert with idProperty "email" and id = email,
+// docs/hubspot-api.md#contacts).
 //
 // At most MaxBatchSize inputs are accepted; more is a KindInvalid error without calling HubSpot.
 // Inputs with the same email (case-insensitively, as HubSpot compares emails) are merged into one, later
-// properties winning, because HubSpot's handling of duplicate ids in one batch is undocumented (§1.5
-// UNCONFIRMED) and one duplicate must not fail the other 99.
+// properties winning, because HubSpot's handling of duplicate ids in one batch is undocumented
+// (docs/hubspot-api.md#contacts) and one duplicate must not fail the other 99.
 //
-// A 200 returns one result per contact. A 207 returns the results that worked plus one BatchError per
-// failed input; an error of the 207 is matched to emails through the objectWriteTraceId we send per input
-// (echoed in the error's context, §1.5), any context value or word of the message equal to an input's
-// email; an error matching none is attached to every input that has neither a result nor an error.
+// A 200 returns one result per contact. A 207 returns the results that worked plus one BatchError per failed
+// input; an error of the 207 is matched to emails through the objectWriteTraceId we send per input (echoed in
+// the error's context, docs/hubspot-api.md#contacts), any context value or word of the message equal to an
+// input's email; an error matching none is attached to every input that has neither a result nor an error.
 // Every input thus ends up with a result or a BatchError; one HubSpot did not mention at all gets a
-// KindTransient BatchError.
-// A failure of the whole request is the returned error.
+// KindTransient BatchError. A failure of the whole request is the returned error.
 func (c *Client) UpsertContacts(ctx context.Context, inputs []ContactInput) ([]UpsertResult, []BatchError, error) {
 	if len(inputs) > MaxBatchSize {
 		return nil, nil, invalidInput("UpsertContacts: %d inputs, HubSpot accepts at most %d per batch", len(inputs), MaxBatchSize)
@@ -342,15 +296,15 @@ func emailChar(b byte) bool {
 		strings.IndexByte("._%+-@", b) >= 0
 }
 
-// batchItemError types one StandardError of a 207 (§1.5). It has no HTTP status of its own, so Status is
-// the response's (207) and the Kind comes from the category.
+// batchItemError types one StandardError of a 207 (docs/hubspot-api.md#contacts). It has no HTTP status of
+// its own, so Status is the response's (207) and the Kind comes from the category.
 func batchItemError(ae apiError, status int) *Error {
 	e := &Error{Kind: kindForCategory(ae.Category), Status: status}
 	e.fillFrom(ae)
 	return e
 }
 
-// kindForCategory classifies a per-input batch error by HubSpot's category (§4.4).
+// kindForCategory classifies a per-input batch error by HubSpot's category (docs/hubspot-api.md#errors).
 func kindForCategory(category string) Kind {
 	switch strings.ToUpper(category) {
 	case "VALIDATION_ERROR":

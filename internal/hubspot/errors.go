@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,17 +18,21 @@ import (
 type Kind int
 
 const (
-	// KindRateLimited: HTTP 429. Wait Error.RetryAfter (when non-zero), then retry (§4.3).
+	// KindRateLimited: HTTP 429. Wait Error.RetryAfter (when non-zero), then retry
+	// (docs/hubspot-api.md#rate-limits).
 	KindRateLimited Kind = iota + 1
-	// KindTransient: 5xx, 408, 423 Locked, 477 Migration in Progress, network errors and client
-	// timeouts, unreadable success bodies. Retry with backoff, honouring Error.RetryAfter (§4.3).
+	// KindTransient: 5xx, 408, 423 Locked, 477 Migration in Progress, network errors and client timeouts,
+	// unreadable success bodies. Retry with backoff, honouring Error.RetryAfter
+	// (docs/hubspot-api.md#rate-limits).
 	KindTransient
-	// KindAuth: 401 and 403 (e.g. MISSING_SCOPES). Retried with backoff so that once an operator fixes
-	// the token or scopes the backlog drains by itself (§5: a 401 does not by itself mean the token is dead).
+	// KindAuth: 401 and 403 (e.g. MISSING_SCOPES). Retried with backoff so that once an operator fixes the
+	// token or scopes the backlog drains by itself (docs/hubspot-api.md#authentication: a 401 does not by
+	// itself mean the token is dead).
 	KindAuth
-	// KindConflict: 409, e.g. "Contact already exists. Existing ID: N" (§1.4) or a property that exists (§3).
+	// KindConflict: 409, e.g. "Contact already exists. Existing ID: N" (docs/hubspot-api.md#contacts) or a
+	// property that exists (docs/hubspot-api.md#properties).
 	KindConflict
-	// KindNotFound: 404 OBJECT_NOT_FOUND (§1.3).
+	// KindNotFound: 404 OBJECT_NOT_FOUND (docs/hubspot-api.md#contacts).
 	KindNotFound
 	// KindInvalid: 400 VALIDATION_ERROR and every other 4xx, or input rejected before sending.
 	// Permanent: the input is wrong and retrying cannot help; Error.Message is HubSpot's explanation.
@@ -54,14 +57,16 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", int(k))
 }
 
-// Rate-limit policy names HubSpot reports in a 429 body's policyName (§2, §4.3).
+// Rate-limit policy names HubSpot reports in a 429 body's policyName (docs/hubspot-api.md#search,
+// #rate-limits).
 const (
 	PolicyTenSecondlyRolling = "TEN_SECONDLY_ROLLING"
 	PolicySecondly           = "SECONDLY"
 	PolicyDaily              = "DAILY"
 )
 
-// ErrorDetail is one element of the errors[] array of HubSpot's standard error body (§4.4).
+// ErrorDetail is one element of the errors[] array of HubSpot's standard error body
+// (docs/hubspot-api.md#errors).
 type ErrorDetail struct {
 	Message     string              `json:"message"`
 	Code        string              `json:"code,omitempty"`
@@ -85,8 +90,6 @@ type Error struct {
 	// present; otherwise 10 s for TEN_SECONDLY_ROLLING, 1 s for SECONDLY, the time until the next
 	// midnight UTC for DAILY, 2 s for 423 Locked; 0 = no specific wait (use the caller's backoff).
 	RetryAfter time.Duration
-	// ExistingID is the id of the existing record of a 409 "Contact already exists. Existing ID: N".
-	ExistingID string
 	// Errors is HubSpot's errors[] when present.
 	Errors []ErrorDetail
 
@@ -176,7 +179,7 @@ func AsError(err error) (*Error, bool) {
 	return nil, false
 }
 
-// kindForStatus maps an HTTP status to a Kind (§4.3, §4.4, §5).
+// kindForStatus maps an HTTP status to a Kind (docs/hubspot-api.md#rate-limits, #errors, #authentication).
 func kindForStatus(status int) Kind {
 	switch {
 	case status == http.StatusTooManyRequests:
@@ -187,8 +190,9 @@ func kindForStatus(status int) Kind {
 		return KindConflict
 	case status == http.StatusNotFound:
 		return KindNotFound
-	// 423: high-volume sync lock, "Locks will last for 2 seconds"; 477: Migration in Progress (§4.3).
-	// 408 is not in HubSpot's docs; a request timeout says nothing about the input, so it is transient.
+	// 423: high-volume sync lock, "Locks will last for 2 seconds"; 477: Migration in Progress
+	// (docs/hubspot-api.md#rate-limits). 408 is not in HubSpot's docs; a request timeout says nothing about
+	// the input, so it is transient.
 	case status == http.StatusLocked, status == 477, status == http.StatusRequestTimeout:
 		return KindTransient
 	case status >= 500:
@@ -201,7 +205,8 @@ func kindForStatus(status int) Kind {
 	return KindTransient
 }
 
-// apiError is HubSpot's standard error body (§4.4) plus the 429 fields (§4.3). Every field is optional.
+// apiError is HubSpot's standard error body (docs/hubspot-api.md#errors) plus the 429 fields
+// (docs/hubspot-api.md#rate-limits). Every field is optional.
 type apiError struct {
 	Status        string              `json:"status"`
 	Message       string              `json:"message"`
@@ -235,7 +240,8 @@ func errorFromResponse(status int, header http.Header, body []byte, now time.Tim
 	return e
 }
 
-// statusText describes a status when the body did not; 477 is HubSpot's own (§4.3).
+// statusText describes a status when the body did not; 477 is HubSpot's own
+// (docs/hubspot-api.md#rate-limits).
 func statusText(status int) string {
 	if status == 477 {
 		return "Migration in Progress"
@@ -249,7 +255,7 @@ func statusText(status int) string {
 func (e *Error) fillFrom(ae apiError) {
 	e.Category = ae.Category
 	if e.Category == "" {
-		e.Category = ae.ErrorType // 429 bodies carry errorType RATE_LIMIT instead of a category (§4.3)
+		e.Category = ae.ErrorType // 429 bodies carry errorType RATE_LIMIT instead of a category (docs/hubspot-api.md#rate-limits)
 	}
 	e.Message = ae.Message
 	e.CorrelationID = ae.CorrelationID
@@ -265,17 +271,14 @@ func (e *Error) fillFrom(ae apiError) {
 			}
 		}
 	}
-	if e.Kind == KindConflict {
-		e.ExistingID = existingID(ae)
-	}
 }
 
 const propertyErrorsPrefix = "Property values were not valid: "
 
 // unpackPropertyErrors turns HubSpot's VALIDATION_ERROR message "Property values were not valid: [<JSON
-// array>]" (§1.5) into its readable part, e.g. `Property "x" does not exist`, plus one ErrorDetail per
-// entry (Code = the entry's "error", In = its "name"), so operators see the reason rather than escaped
-// JSON. Any other message is left alone (ok false).
+// array>]" (docs/hubspot-api.md#contacts) into its readable part, e.g. `Property "x" does not exist`, plus
+// one ErrorDetail per entry (Code = the entry's "error", In = its "name"), so operators see the reason rather
+// than escaped JSON. Any other message is left alone (ok false).
 func unpackPropertyErrors(msg string) (string, []ErrorDetail, bool) {
 	rest, found := strings.CutPrefix(msg, propertyErrorsPrefix)
 	if !found {
@@ -301,24 +304,9 @@ func unpackPropertyErrors(msg string) (string, []ErrorDetail, bool) {
 	return strings.Join(texts, "; "), details, true
 }
 
-var existingIDRe = regexp.MustCompile(`Existing ID:\s*(\d+)`)
-
-// existingID extracts N from "Contact already exists. Existing ID: N", looking at the top-level message
-// first and then at errors[] (the richer 2024 409 variant repeats it there) (§1.4).
-func existingID(ae apiError) string {
-	if m := existingIDRe.FindStringSubmatch(ae.Message); m != nil {
-		return m[1]
-	}
-	for _, d := range ae.Errors {
-		if m := existingIDRe.FindStringSubmatch(d.Message); m != nil {
-			return m[1]
-		}
-	}
-	return ""
-}
-
-// policyFromMessage recovers the policy when a 429 body has no policyName but the documented message
-// "You have reached your <policy> limit." (the Node SDK keys its search back-off on that message, §2).
+// policyFromMessage recovers the policy when a 429 body has no policyName but the documented message "You
+// have reached your <policy> limit." (the Node SDK keys its search back-off on that message,
+// docs/hubspot-api.md#search).
 func policyFromMessage(msg string) string {
 	m := strings.ToLower(msg)
 	switch {
@@ -332,8 +320,9 @@ func policyFromMessage(msg string) string {
 	return ""
 }
 
-// retryAfterFor is the wait an error asks for. A Retry-After header wins (documented for 477, possible
-// on 429, §4.3); otherwise the documented window of the violated policy or lock applies.
+// retryAfterFor is the wait an error asks for. A Retry-After header wins (documented for 477, possible on
+// 429, docs/hubspot-api.md#rate-limits); otherwise the documented window of the violated policy or lock
+// applies.
 func retryAfterFor(status int, policy, retryAfterHeader string, now time.Time) time.Duration {
 	// d < 0 only when an absurdly large value overflowed the conversion; then fall back.
 	if d, ok := retryafter.Parse(retryAfterHeader, now); ok && d >= 0 {
@@ -341,20 +330,21 @@ func retryAfterFor(status int, policy, retryAfterHeader string, now time.Time) t
 	}
 	switch {
 	case status == http.StatusTooManyRequests && policy == PolicyTenSecondlyRolling:
-		return 10 * time.Second // the burst limit is a rolling 10-second window (§4.1)
+		return 10 * time.Second // the burst limit is a rolling 10-second window (docs/hubspot-api.md#rate-limits)
 	case status == http.StatusTooManyRequests && policy == PolicySecondly:
-		return time.Second // search: 5 requests/second per token (§2)
+		return time.Second // search: 5 requests/second per token (docs/hubspot-api.md#search)
 	case status == http.StatusTooManyRequests && policy == PolicyDaily:
 		return untilNextUTCMidnight(now)
 	case status == http.StatusLocked:
-		return 2 * time.Second // "Locks will last for 2 seconds" (§4.3)
+		return 2 * time.Second // "Locks will last for 2 seconds" (docs/hubspot-api.md#rate-limits)
 	}
 	return 0
 }
 
 // untilNextUTCMidnight is the wait for the daily limit to reset. HubSpot resets it at midnight in the
-// account's time zone (§4.1), which the API does not tell us, so we wait for the next midnight UTC: a
-// wait that may be up to a day early (the retry then gets another DAILY 429 and waits again) or late.
+// account's time zone (docs/hubspot-api.md#rate-limits), which the API does not tell us, so we wait for the
+// next midnight UTC: a wait that may be up to a day early (the retry then gets another DAILY 429 and waits
+// again) or late.
 func untilNextUTCMidnight(now time.Time) time.Duration {
 	now = now.UTC()
 	next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)

@@ -12,13 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Bodies quoted in reference hubspot.md.
+// Bodies as documented or observed (docs/hubspot-api.md).
 const (
 	body401 = `{"status":"error","message":"Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview","correlationId":"f0ee980f-a446-4189-b004-ff06d08bf4e3","category":"INVALID_AUTHENTICATION"}`
 	body403 = `{"status":"error","message":"This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.","correlationId":"c1","errors":[{"message":"One or more of the following scopes are required.","context":{"requiredScopes":["contacts"]}}],"links":{"scopes":"https://developers.hubspot.com/scopes"},"category":"MISSING_SCOPES"}`
 	body409 = `{"status":"error","message":"Contact already exists. Existing ID: 37765128953","correlationId":"2dea5219-07f2-40ce-82ec-9c2e302317a4","category":"CONFLICT"}`
-	// The richer 2024 variant, with the id in errors[] as well (§1.4); the top-level message is cut here
-	// to show errors[] is consulted.
+	// The richer 2024 variant of a 409.
 	body409Rich  = `{"message":"Contact already exists.","identityProfile":{"vid":2926551,"identity":[{"value":"lee@xyz.co.uk","type":"EMAIL","timestamp":1665417061370,"isPrimary":true}],"linkedVid":[2928301]},"errors":[{"message":"A contact with email lee@xyz.co.uk already exists. Existing ID: 2926551","in":"email"}],"status":"error","correlationId":"b6881283","category":"OBJECT_ALREADY_EXISTS","error":"CONTACT_EXISTS"}`
 	body404      = `{"status":"error","message":"Object not found.  objectId are usually numeric.","correlationId":"c404","context":{"id":["x"]},"category":"OBJECT_NOT_FOUND"}`
 	body400      = `{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"x\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"x\"}]","correlationId":"c400","category":"VALIDATION_ERROR","errors":[{"message":"Property \"x\" does not exist","code":"PROPERTY_DOESNT_EXIST","in":"x"}]}`
@@ -45,15 +44,14 @@ func TestErrorFromResponse(t *testing.T) {
 		category   string
 		policy     string
 		retryAfter time.Duration
-		existingID string
 		message    string
 		corr       string
 	}{
 		{name: "401", status: 401, body: body401, kind: KindAuth, category: "INVALID_AUTHENTICATION", corr: "f0ee980f-a446-4189-b004-ff06d08bf4e3"},
 		{name: "403 missing scopes", status: 403, body: body403, kind: KindAuth, category: "MISSING_SCOPES", corr: "c1"},
-		{name: "409 contact exists", status: 409, body: body409, kind: KindConflict, category: "CONFLICT", existingID: "37765128953",
+		{name: "409 contact exists", status: 409, body: body409, kind: KindConflict, category: "CONFLICT",
 			message: "Contact already exists. Existing ID: 37765128953"},
-		{name: "409 rich variant", status: 409, body: body409Rich, kind: KindConflict, category: "OBJECT_ALREADY_EXISTS", existingID: "2926551"},
+		{name: "409 rich variant", status: 409, body: body409Rich, kind: KindConflict, category: "OBJECT_ALREADY_EXISTS"},
 		{name: "409 property exists, no id", status: 409, body: `{"status":"error","message":"Property already exists","category":"OBJECT_ALREADY_EXISTS"}`, kind: KindConflict, category: "OBJECT_ALREADY_EXISTS"},
 		{name: "404", status: 404, body: body404, kind: KindNotFound, category: "OBJECT_NOT_FOUND", corr: "c404"},
 		{name: "400 validation", status: 400, body: body400, kind: KindInvalid, category: "VALIDATION_ERROR", corr: "c400"},
@@ -86,7 +84,6 @@ func TestErrorFromResponse(t *testing.T) {
 			assert.Equal(t, tt.category, e.Category)
 			assert.Equal(t, tt.policy, e.PolicyName)
 			assert.Equal(t, tt.retryAfter, e.RetryAfter)
-			assert.Equal(t, tt.existingID, e.ExistingID)
 			if tt.message != "" {
 				assert.Equal(t, tt.message, e.Message)
 			}
@@ -109,7 +106,7 @@ func TestErrorFromResponse_Details(t *testing.T) {
 }
 
 func TestUnpackPropertyErrors(t *testing.T) {
-	// The MIRROR error-handling example of §1.5, as it arrives inside a 207 or a 400.
+	// HubSpot's error-handling example (docs/hubspot-api.md#errors), as it arrives inside a 207 or a 400.
 	const msg = `Property values were not valid: [{"isValid":false,"message":"Property \"missing\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"missing","localizedErrorMessage":"Property \"missing\" does not exist","portalId":891936587},{"isValid":false,"message":"Email address x is invalid","error":"INVALID_EMAIL","name":"email"}]`
 	got, details, ok := unpackPropertyErrors(msg)
 	require.True(t, ok)
@@ -129,19 +126,6 @@ func TestUnpackPropertyErrors(t *testing.T) {
 	assert.Equal(t, `hubspot: 400 VALIDATION_ERROR: Property "missing" does not exist; Email address x is invalid (correlation c)`, e.Error())
 	require.Len(t, e.Errors, 2)
 	assert.Equal(t, "PROPERTY_DOESNT_EXIST", e.Errors[0].Code)
-}
-
-func TestExistingIDRegexp(t *testing.T) {
-	tests := []struct{ msg, want string }{
-		{"Contact already exists. Existing ID: 37765128953", "37765128953"},
-		{"Contact already exists. Existing ID:2926551", "2926551"},
-		{"A contact with email a@b.c already exists. Existing ID: 12 (merged)", "12"},
-		{"Contact already exists.", ""},
-		{"Existing ID: abc", ""},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, existingID(apiError{Message: tt.msg}), tt.msg)
-	}
 }
 
 func TestUntilNextUTCMidnight(t *testing.T) {

@@ -8,11 +8,25 @@ import (
 
 const contactPropertiesPath = "/crm/v3/properties/contacts"
 
-// PropertyDef describes a custom contact text property. An empty Label defaults to Name.
+// PropertyDef describes a custom contact property. An empty Label defaults to Name.
 type PropertyDef struct {
 	Name        string
 	Label       string
 	Description string
+	// Type is "" for single-line text or PropertyNumber. Empty is left out of the JSON so the
+	// definitions recorded in workflow histories before it existed stay the same.
+	Type string `json:",omitempty"`
+}
+
+// PropertyNumber is PropertyDef.Type of a number property.
+const PropertyNumber = "number"
+
+// wireTypes are the property's type and fieldType on HubSpot's API.
+func (d PropertyDef) wireTypes() (typ, fieldType string) {
+	if d.Type == PropertyNumber {
+		return "number", "number"
+	}
+	return "string", "text"
 }
 
 // EnsureReport says what EnsureContactProperties did.
@@ -36,10 +50,11 @@ type propertyCreate struct {
 	GroupName   string `json:"groupName"`
 }
 
-// EnsureContactProperties makes sure the property group and one single-line text property per def exist
-// on contacts (§3). It is idempotent and safe to run concurrently with itself: each item is read first
-// (GET → 200 exists, 404 → POST), and a 409 on the POST means someone else created it in between, which
-// counts as existing. Existing properties are not modified. On error the report covers what was done.
+// EnsureContactProperties makes sure the property group and one single-line text property per def exist on
+// contacts (docs/hubspot-api.md#properties). It is idempotent and safe to run concurrently with itself: each
+// item is read first (GET → 200 exists, 404 → POST), and a 409 on the POST means someone else created it in
+// between, which counts as existing. Existing properties are not modified. On error the report covers what
+// was done.
 func (c *Client) EnsureContactProperties(ctx context.Context, group, groupLabel string, defs []PropertyDef) (EnsureReport, error) {
 	var rep EnsureReport
 	if group == "" {
@@ -66,8 +81,9 @@ func (c *Client) EnsureContactProperties(ctx context.Context, group, groupLabel 
 		if label == "" {
 			label = d.Name
 		}
+		typ, field := d.wireTypes()
 		created, err := c.ensure(ctx, contactPropertiesPath+"/"+url.PathEscape(d.Name), contactPropertiesPath,
-			propertyCreate{Name: d.Name, Label: label, Description: d.Description, Type: "string", FieldType: "text", GroupName: group})
+			propertyCreate{Name: d.Name, Label: label, Description: d.Description, Type: typ, FieldType: field, GroupName: group})
 		if err != nil {
 			return rep, err
 		}
@@ -93,7 +109,7 @@ func (c *Client) CreatePropertyGroup(ctx context.Context, name, label string) (c
 	return c.create(ctx, contactPropertiesPath+"/groups", propertyGroupCreate{Name: name, Label: label})
 }
 
-// CreateContactProperty creates one single-line text contact property in group with exactly one request
+// CreateContactProperty creates one contact property (text, or d.Type) in group with exactly one request
 // (POST); created is false when a property of that name already exists (409). An existing property is
 // not modified.
 func (c *Client) CreateContactProperty(ctx context.Context, group string, d PropertyDef) (created bool, err error) {
@@ -104,8 +120,9 @@ func (c *Client) CreateContactProperty(ctx context.Context, group string, d Prop
 	if label == "" {
 		label = d.Name
 	}
+	typ, field := d.wireTypes()
 	return c.create(ctx, contactPropertiesPath,
-		propertyCreate{Name: d.Name, Label: label, Description: d.Description, Type: "string", FieldType: "text", GroupName: group})
+		propertyCreate{Name: d.Name, Label: label, Description: d.Description, Type: typ, FieldType: field, GroupName: group})
 }
 
 // create POSTs body to path; a 409 means it exists. HubSpot's v3 409 body for properties is not
@@ -118,8 +135,9 @@ func (c *Client) create(ctx context.Context, path string, body any) (bool, error
 	return err == nil, err
 }
 
-// ensure GETs getPath and, on 404, POSTs create to postPath. It reports whether this call created it.
-// The 409 body of an existing property is undocumented for v3 (§3), so only the status is looked at.
+// ensure GETs getPath and, on 404, POSTs create to postPath. It reports whether this call created it. The 409
+// body of an existing property is undocumented for v3 (docs/hubspot-api.md#properties), so only the status is
+// looked at.
 func (c *Client) ensure(ctx context.Context, getPath, postPath string, create any) (bool, error) {
 	_, err := c.do(ctx, http.MethodGet, getPath, nil, nil, nil)
 	if err == nil {

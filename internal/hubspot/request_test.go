@@ -59,59 +59,31 @@ func (rc *recorder) last(t *testing.T) captured {
 const contactJSON = `{"id":"101","properties":{"email":"a+b@x.io","firstname":"A","lastname":null},"createdAt":"2024-01-17T19:55:04.281Z","updatedAt":"2024-09-11T13:27:39.356Z","archived":false}`
 
 func TestRequestShape(t *testing.T) {
-	rc := &recorder{status: 200, reply: contactJSON}
+	rc := &recorder{status: 200, reply: `{"total":1,"results":[` + contactJSON + `]}`}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
 	c := hubspot.New(srv.URL+"/", "pat-na1-secret-token", nil)
 	ctx := context.Background()
 
-	got, err := c.GetContactByEmail(ctx, "a+b/c?@x.io", "email", "referral_code")
+	page, err := c.SearchContacts(ctx, hubspot.SearchRequest{
+		FilterGroups:    [][]hubspot.Filter{{{PropertyName: "hs_object_id", Operator: "GT", Value: "5"}, {PropertyName: "email", Operator: "HAS_PROPERTY"}}},
+		SortAscendingBy: "hs_object_id", Properties: []string{"email"}, Limit: 200, After: "200",
+	})
 	require.NoError(t, err)
 	req := rc.last(t)
-	assert.Equal(t, "GET", req.Method)
+	assert.Equal(t, "POST", req.Method)
 	assert.Equal(t, "Bearer pat-na1-secret-token", req.Auth)
-	assert.Equal(t, "/crm/v3/objects/contacts/a+b%2Fc%3F@x.io", req.RawPath, "email is one escaped path segment")
-	assert.Equal(t, "/crm/v3/objects/contacts/a+b/c?@x.io", req.Path)
-	assert.Equal(t, "idProperty=email&properties=email%2Creferral_code", req.RawQuery)
+	assert.Equal(t, "application/json", req.ContentType)
+	assert.Equal(t, "/crm/v3/objects/contacts/search", req.Path)
+	assert.JSONEq(t, `{"filterGroups":[{"filters":[{"propertyName":"hs_object_id","operator":"GT","value":"5"},{"propertyName":"email","operator":"HAS_PROPERTY"}]}],
+		"sorts":[{"propertyName":"hs_object_id","direction":"ASCENDING"}],"properties":["email"],"limit":200,"after":"200"}`, mustJSON(t, req.Body))
+	require.Len(t, page.Results, 1)
 	assert.Equal(t, hubspot.Contact{
 		ID:         "101",
 		Properties: map[string]string{"email": "a+b@x.io", "firstname": "A"}, // null is absent
 		CreatedAt:  time.Date(2024, 1, 17, 19, 55, 4, 281e6, time.UTC),
 		UpdatedAt:  time.Date(2024, 9, 11, 13, 27, 39, 356e6, time.UTC),
-	}, got)
-
-	_, err = c.UpdateContact(ctx, "101", map[string]string{"referral_code": ""})
-	require.NoError(t, err)
-	req = rc.last(t)
-	assert.Equal(t, "PATCH", req.Method)
-	assert.Equal(t, "/crm/v3/objects/contacts/101", req.Path)
-	assert.Equal(t, "application/json", req.ContentType)
-	assert.Equal(t, map[string]any{"properties": map[string]any{"referral_code": ""}}, req.Body)
-
-	rc.status = 201
-	_, err = c.CreateContact(ctx, nil)
-	require.NoError(t, err)
-	req = rc.last(t)
-	assert.Equal(t, "POST", req.Method)
-	assert.Equal(t, map[string]any{"properties": map[string]any{}}, req.Body, "properties is required even when empty")
-
-	rc.status, rc.reply = 200, `{"total":0,"results":[]}`
-	_, err = c.SearchContacts(ctx, hubspot.SearchRequest{
-		FilterGroups:    [][]hubspot.Filter{{{PropertyName: "hs_object_id", Operator: "GT", Value: "5"}, {PropertyName: "email", Operator: "HAS_PROPERTY"}}},
-		SortAscendingBy: "hs_object_id", Properties: []string{"email"}, Limit: 200, After: "200",
-	})
-	require.NoError(t, err)
-	req = rc.last(t)
-	assert.Equal(t, "/crm/v3/objects/contacts/search", req.Path)
-	assert.JSONEq(t, `{"filterGroups":[{"filters":[{"propertyName":"hs_object_id","operator":"GT","value":"5"},{"propertyName":"email","operator":"HAS_PROPERTY"}]}],
-		"sorts":[{"propertyName":"hs_object_id","direction":"ASCENDING"}],"properties":["email"],"limit":200,"after":"200"}`, mustJSON(t, req.Body))
-
-	_, err = c.ListContacts(ctx, "abc", 100, []string{"email", "firstname"})
-	require.NoError(t, err)
-	req = rc.last(t)
-	assert.Equal(t, "GET", req.Method)
-	assert.Equal(t, "/crm/v3/objects/contacts", req.Path)
-	assert.Equal(t, "after=abc&limit=100&properties=email%2Cfirstname", req.RawQuery)
+	}, page.Results[0])
 
 	rc.reply = `{"status":"COMPLETE","results":[{"id":"1","properties":{"email":"a@x.io"},"new":true}]}`
 	_, _, err = c.UpsertContacts(ctx, []hubspot.ContactInput{{Email: "a@x.io", Properties: map[string]string{"code": "X"}}})
@@ -145,9 +117,6 @@ func TestRejectedBeforeSending(t *testing.T) {
 	}{
 		{"upsert > 100", func() error { _, _, err := c.UpsertContacts(ctx, many); return err }},
 		{"upsert empty email", func() error { _, _, err := c.UpsertContacts(ctx, []hubspot.ContactInput{{Email: ""}}); return err }},
-		{"get empty email", func() error { _, err := c.GetContactByEmail(ctx, ""); return err }},
-		{"update empty id", func() error { _, err := c.UpdateContact(ctx, "", nil); return err }},
-		{"list limit 101", func() error { _, err := c.ListContacts(ctx, "", 101, nil); return err }},
 		{"search limit 201", func() error { _, err := c.SearchContacts(ctx, hubspot.SearchRequest{Limit: 201}); return err }},
 		{"ensure empty group", func() error { _, err := c.EnsureContactProperties(ctx, "", "", nil); return err }},
 	}
@@ -182,7 +151,7 @@ func TestContextCancellationStaysContextError(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	_, err := c.GetContactByEmail(ctx, "a@x.io")
+	_, err := c.UpsertContactByEmail(ctx, "a@x.io", nil)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
 	_, isTyped := hubspot.AsError(err)
@@ -190,7 +159,7 @@ func TestContextCancellationStaysContextError(t *testing.T) {
 
 	ctx, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel2()
-	_, err = c.GetContactByEmail(ctx, "a@x.io")
+	_, err = c.UpsertContactByEmail(ctx, "a@x.io", nil)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	_, isTyped = hubspot.AsError(err)
 	assert.False(t, isTyped)
@@ -202,7 +171,7 @@ func TestNetworkErrorIsTransientAndUnwraps(t *testing.T) {
 	srv.Close() // nothing listens any more: connection refused
 
 	c := hubspot.New(url, "pat-na1-secret-token", nil)
-	_, err := c.GetContactByEmail(context.Background(), "jane@x.io")
+	_, err := c.UpsertContactByEmail(context.Background(), "jane@x.io", nil)
 	e, ok := hubspot.AsError(err)
 	require.True(t, ok)
 	assert.Equal(t, hubspot.KindTransient, e.Kind)
@@ -210,7 +179,7 @@ func TestNetworkErrorIsTransientAndUnwraps(t *testing.T) {
 	assert.True(t, e.Retryable())
 	assert.NotNil(t, errors.Unwrap(e), "the network cause is kept")
 	assert.NotContains(t, err.Error(), "pat-na1-secret-token")
-	assert.NotContains(t, err.Error(), "jane@x.io", "the URL (with the email) is not in the message")
+	assert.NotContains(t, err.Error(), "jane@x.io", "the request (with the email) is not in the message")
 }
 
 func TestUndecodableSuccessBodyIsTransient(t *testing.T) {
@@ -218,7 +187,7 @@ func TestUndecodableSuccessBodyIsTransient(t *testing.T) {
 		_, _ = io.WriteString(w, `{"id":"1","properties":{`) // truncated
 	}))
 	defer srv.Close()
-	_, err := hubspot.New(srv.URL, "tok", nil).GetContactByEmail(context.Background(), "a@x.io")
+	_, err := hubspot.New(srv.URL, "tok", nil).SearchContacts(context.Background(), hubspot.SearchRequest{})
 	e, ok := hubspot.AsError(err)
 	require.True(t, ok)
 	assert.Equal(t, hubspot.KindTransient, e.Kind)

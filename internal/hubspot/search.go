@@ -3,21 +3,18 @@ package hubspot
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 )
 
-// Paging limits (§1.1, §2).
+// Paging limits (docs/hubspot-api.md#contacts, #search).
 const (
-	MaxSearchLimit = 200 // search page size since the Sept-2024 limit increase (§2)
-	MaxListLimit   = 100 // list page size (SDK constants, §1.1)
-	// MaxSearchResults is the most results one search query can page through; paging past it is a
-	// 400 (KindInvalid). Callers that need more restart the query with a filter on the last id (§2).
+	MaxSearchLimit = 200 // search page size since the Sept-2024 limit increase (docs/hubspot-api.md#search)
+	// MaxSearchResults is the most results one search query can page through; paging past it is a 400
+	// (KindInvalid). Callers that need more restart the query with a filter on the last id
+	// (docs/hubspot-api.md#search).
 	MaxSearchResults = 10000
 )
 
-// Filter is one search filter (§2). Filters in one group are ANDed; groups are ORed.
+// Filter is one search filter (docs/hubspot-api.md#search). Filters in one group are ANDed; groups are ORed.
 type Filter struct {
 	PropertyName string `json:"propertyName"`
 	Operator     string `json:"operator"`        // EQ, NEQ, LT, LTE, GT, GTE, HAS_PROPERTY, CONTAINS_TOKEN, ...
@@ -25,7 +22,7 @@ type Filter struct {
 }
 
 // SearchRequest is a contact search. HubSpot allows at most 5 filter groups, 6 filters per group and 18
-// in total; more is a 400 (§2).
+// in total; more is a 400 (docs/hubspot-api.md#search).
 type SearchRequest struct {
 	FilterGroups    [][]Filter
 	SortAscendingBy string   // property to sort by, ascending; "" = HubSpot's default (creation order)
@@ -35,7 +32,7 @@ type SearchRequest struct {
 }
 
 // SearchPage is one page of contacts. After is the cursor of the next page, "" on the last page.
-// Total is the number of matches reported by search; ListContacts leaves it 0 (the list API has none).
+// Total is the number of matches reported by search.
 type SearchPage struct {
 	Total   int
 	Results []Contact
@@ -74,16 +71,16 @@ func (p pageResponse) page() SearchPage {
 	for i, r := range p.Results {
 		out.Results[i] = r.contact()
 	}
-	// "paging" is absent on the last page (§2).
+	// "paging" is absent on the last page (docs/hubspot-api.md#search).
 	if p.Paging != nil && p.Paging.Next != nil {
 		out.After = p.Paging.Next.After
 	}
 	return out
 }
 
-// SearchContacts runs one page of POST /crm/v3/objects/contacts/search (§2). Search has its own limit of
-// 5 requests/second per token; exceeding it is KindRateLimited with PolicyName SECONDLY. Recently
-// written contacts may take a few moments to become searchable.
+// SearchContacts runs one page of POST /crm/v3/objects/contacts/search (docs/hubspot-api.md#search). Search
+// has its own limit of 5 requests/second per token; exceeding it is KindRateLimited with PolicyName SECONDLY.
+// Recently written contacts may take a few moments to become searchable.
 func (c *Client) SearchContacts(ctx context.Context, req SearchRequest) (SearchPage, error) {
 	if req.Limit < 0 || req.Limit > MaxSearchLimit {
 		return SearchPage{}, invalidInput("SearchContacts: limit %d outside 0..%d", req.Limit, MaxSearchLimit)
@@ -98,7 +95,7 @@ func (c *Client) SearchContacts(ctx context.Context, req SearchRequest) (SearchP
 		body.FilterGroups[i] = filterGroup{Filters: g}
 	}
 	if req.SortAscendingBy != "" {
-		// The documented object form; "only one sorting rule can be applied" (§2).
+		// The documented object form; "only one sorting rule can be applied" (docs/hubspot-api.md#search).
 		body.Sorts = []sortRule{{PropertyName: req.SortAscendingBy, Direction: "ASCENDING"}}
 	}
 	var out pageResponse
@@ -108,35 +105,11 @@ func (c *Client) SearchContacts(ctx context.Context, req SearchRequest) (SearchP
 	return out.page(), nil
 }
 
-// ListContacts reads one page of all contacts in HubSpot's order
-// (GET /crm/v3/objects/contacts?limit=&after=&properties=, §1.1). Unlike search it has no documented
-// 10,000-result cap and counts against the general, not the search, rate limit.
-func (c *Client) ListContacts(ctx context.Context, after string, limit int, props []string) (SearchPage, error) {
-	if limit < 0 || limit > MaxListLimit {
-		return SearchPage{}, invalidInput("ListContacts: limit %d outside 0..%d", limit, MaxListLimit)
-	}
-	q := url.Values{}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	if after != "" {
-		q.Set("after", after)
-	}
-	if len(props) > 0 {
-		q.Set("properties", strings.Join(props, ","))
-	}
-	var out pageResponse
-	if _, err := c.do(ctx, http.MethodGet, contactsPath, q, nil, &out); err != nil {
-		return SearchPage{}, err
-	}
-	return out.page(), nil
-}
-
-// SearchContactsLacking is the keyset page the backfill and the export walk: contacts lacking any of
-// the given properties, by ascending hs_object_id, after the id afterID ("" = from the start). Each call
-// starts a fresh query at offset 0 filtered on "hs_object_id > afterID", so the 10,000-result cap on one
-// query's paging never applies, however many contacts there are (§2). Page.Total is the number of such
-// contacts from the cursor on.
+// SearchContactsLacking is the keyset page the backfill and the export walk: contacts lacking any of the
+// given properties, by ascending hs_object_id, after the id afterID ("" = from the start). Each call starts a
+// fresh query at offset 0 filtered on "hs_object_id > afterID", so the 10,000-result cap on one query's
+// paging never applies, however many contacts there are (docs/hubspot-api.md#search). Page.Total is the
+// number of such contacts from the cursor on.
 func (c *Client) SearchContactsLacking(ctx context.Context, lacking []string, afterID string, limit int, props []string) (SearchPage, error) {
 	groups := make([][]Filter, 0, len(lacking))
 	for _, prop := range lacking {

@@ -13,12 +13,13 @@ import (
 	"time"
 )
 
-// Webhook request signatures (reference hubspot.md §6c). HubSpot signs outgoing requests with the app's
-// client secret in three historical schemes; which one a request carries depends on the sender (app
+// Webhook request signatures (docs/hubspot-api.md#request-signatures). HubSpot signs outgoing requests with
+// the app's client secret in three historical schemes; which one a request carries depends on the sender (app
 // webhook subscriptions: v1; workflow webhook actions and CRM cards: v2; all newer traffic also v3).
 
-// MaxSignatureAge is how old an X-HubSpot-Request-Timestamp may be: the docs say "Reject the request if
-// the timestamp is older than 5 minutes" and every official SDK uses 300000 ms (§6c).
+// MaxSignatureAge is how old an X-HubSpot-Request-Timestamp may be: the docs say "Reject the request if the
+// timestamp is older than 5 minutes" and every official SDK uses 300000 ms
+// (docs/hubspot-api.md#request-signatures).
 const MaxSignatureAge = 5 * time.Minute
 
 var (
@@ -33,20 +34,21 @@ var (
 )
 
 // VerifyV1 checks X-HubSpot-Signature for X-HubSpot-Signature-Version v1:
-// hex(sha256(clientSecret + body)) (§6c). The comparison is constant-time.
+// hex(sha256(clientSecret + body)) (docs/hubspot-api.md#request-signatures). The comparison is constant-time.
 func VerifyV1(secret string, body []byte, signature string) bool {
 	return verifyHexSHA256(signature, []byte(secret), body)
 }
 
-// VerifyV2 checks X-HubSpot-Signature for version v2: hex(sha256(clientSecret + method + uri + body)),
-// where uri is the full URL HubSpot called, including scheme, host and query in the original order (§6c).
+// VerifyV2 checks X-HubSpot-Signature for version v2: hex(sha256(clientSecret + method + uri + body)), where
+// uri is the full URL HubSpot called, including scheme, host and query in the original order
+// (docs/hubspot-api.md#request-signatures).
 func VerifyV2(secret, method, uri string, body []byte, signature string) bool {
 	return verifyHexSHA256(signature, []byte(secret), []byte(method), []byte(uri), body)
 }
 
-// VerifyV3 checks X-HubSpot-Signature-v3:
-// base64(HMAC-SHA256(key=clientSecret, method + uri + body + timestamp)), timestamp being the
-// X-HubSpot-Request-Timestamp header value verbatim (epoch milliseconds), uri the full URL (§6c).
+// VerifyV3 checks X-HubSpot-Signature-v3: base64(HMAC-SHA256(key=clientSecret, method + uri + body +
+// timestamp)), timestamp being the X-HubSpot-Request-Timestamp header value verbatim (epoch milliseconds),
+// uri the full URL (docs/hubspot-api.md#request-signatures).
 //
 // The timestamp must lie within MaxSignatureAge of now in either direction. The docs only require
 // rejecting old timestamps; we also reject ones more than MaxSignatureAge in the future because the
@@ -109,8 +111,9 @@ func verifyHexSHA256(signature string, parts ...[]byte) bool {
 	return subtle.ConstantTimeCompare(got, h.Sum(nil)) == 1
 }
 
-// signatureURIDecodes is the decode table of the v3 validation docs (§6c). Only these escapes are
-// decoded; anything else (e.g. %20) is left as sent, which is what the docs literally describe.
+// signatureURIDecodes is the decode table of the v3 validation docs (docs/hubspot-api.md#request-signatures).
+// Only these escapes are decoded; anything else (e.g. %20) is left as sent, which is what the docs literally
+// describe.
 var signatureURIDecodes = map[string]byte{
 	"3A": ':', "2F": '/', "3F": '?', "40": '@', "21": '!', "24": '$',
 	"27": '\'', "28": '(', "29": ')', "2A": '*', "2C": ',', "3B": ';',

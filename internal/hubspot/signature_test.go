@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Published vectors, reference hubspot.md §6c.
+// Published vectors, docs/hubspot-api.md#request-signatures.
 const (
 	vecSecret    = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
 	vecURI       = "https://www.example.com/webhook_uri"

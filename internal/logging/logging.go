@@ -2,6 +2,7 @@
 package logging
 
 import (
+	"context"
 	"log/slog"
 
 	"go.temporal.io/sdk/log"
@@ -26,7 +27,39 @@ func New(format, level string) (*zap.Logger, error) {
 }
 
 // Temporal adapts a zap logger to the SDK's logger through slog, so worker and workflow logs share the
-// process's format and level.
+// process's format and level. The SDK's WorkflowID and RunID keys are renamed workflow_id and run_id,
+// the webhook server's keys, so one query finds every line about one event in both processes.
 func Temporal(z *zap.Logger) log.Logger {
-	return log.NewStructuredLogger(slog.New(zapslog.NewHandler(z.Core(), zapslog.WithName("temporal"))))
+	return log.NewStructuredLogger(slog.New(renameKeys{zapslog.NewHandler(z.Core(), zapslog.WithName("temporal"))}))
 }
+
+// sdkKeys maps the SDK's context keys to the bridge's.
+var sdkKeys = map[string]string{"WorkflowID": "workflow_id", "RunID": "run_id"}
+
+type renameKeys struct{ slog.Handler }
+
+func rename(a slog.Attr) slog.Attr {
+	if k, ok := sdkKeys[a.Key]; ok {
+		a.Key = k
+	}
+	return a
+}
+
+func (h renameKeys) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(rename(a))
+		return true
+	})
+	return h.Handler.Handle(ctx, out)
+}
+
+func (h renameKeys) WithAttrs(as []slog.Attr) slog.Handler {
+	renamed := make([]slog.Attr, len(as))
+	for i, a := range as {
+		renamed[i] = rename(a)
+	}
+	return renameKeys{h.Handler.WithAttrs(renamed)}
+}
+
+func (h renameKeys) WithGroup(name string) slog.Handler { return renameKeys{h.Handler.WithGroup(name)} }

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Parse returns the wait a Retry-After value asks for: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
+// Parse returns the wait a Retry-After value asks for: delay-seconds or an HTTP-date
+// (https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3).
 // ok is false when the header is absent or unparseable; a date in the past yields 0 with ok true.
 func Parse(value string, now time.Time) (d time.Duration, ok bool) {
 	value = strings.TrimSpace(value)

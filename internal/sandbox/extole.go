@@ -56,18 +56,21 @@ type ExtolePerson struct {
 	Shareables []ExtoleShareable `json:"shareables"`
 }
 
-// Extole simulates the parts of the Extole server API the bridge uses:
-// POST /v5/events (extole.md §1) and the persons/shareables endpoints used by a
-// share-link backfill (extole.md §3). It implements http.Handler and is safe
-// for concurrent use.
+// Extole simulates the parts of the Extole server API the bridge uses: POST
+// /v5/events (docs/extole-api.md#events-api) and the persons/shareables
+// endpoints used by a share-link backfill
+// (docs/extole-api.md#persons-and-shareables). It implements http.Handler and
+// is safe for concurrent use.
 //
 // Every API request passes these stages in order; the first that answers wins:
 //  1. faults (injected status or latency; nothing is applied);
 //  2. routing: unknown path → 404 method_not_found, wrong method → 405
 //     method_not_allowed. Extole runs on JAX-RS, which matches the resource
 //     before the access-token resolver runs, so these come before auth;
-//  3. auth (403 missing_access_token / access_denied, extole.md §1.2);
-//  4. rate limit (429 too_many_requests, extole.md §6);
+//  3. auth (403 missing_access_token / access_denied,
+//     docs/extole-api.md#authentication);
+//  4. rate limit (429 too_many_requests,
+//     docs/extole-api.md#rate-limits-and-conventions);
 //  5. the endpoint itself.
 type Extole struct {
 	opts ExtoleOptions
@@ -88,6 +91,9 @@ type Extole struct {
 	requests       []RequestRecord
 	admitted       map[string][]time.Time // token → arrival of admitted requests in the last minute
 	ext            extension
+	erasures       []*ExtoleErasure      // extole_erasure.go
+	relationships  []*extoleRelationship // extole_relationships.go, creation order
+	rewards        rewardState           // extole_rewards.go
 }
 
 type extolePerson struct {
@@ -141,6 +147,9 @@ func (e *Extole) resetLocked() {
 	e.seq = 0
 	e.requests = nil
 	e.admitted = map[string][]time.Time{}
+	e.erasures = nil
+	e.rewards.resetLocked()
+	e.relationships = nil
 	e.ext.mu.Lock()
 	e.ext.deliveries = nil
 	e.ext.mu.Unlock()
@@ -208,6 +217,12 @@ func (e *Extole) adminExtra(name string) any {
 		return map[string]any{"events": e.Events(), "duplicates": e.Duplicates(), "share_link_deliveries": e.ShareLinkDeliveries()}
 	case "persons":
 		return map[string]any{"persons": e.Persons()}
+	case "erasures":
+		return map[string]any{"erasures": e.Erasures()}
+	case "rewards":
+		return map[string]any{"rewards": e.Rewards(), "webhooks": e.RewardWebhookDeliveries()}
+	case "relationships":
+		return map[string]any{"relationships": e.Relationships()}
 	}
 	return nil
 }
@@ -215,8 +230,9 @@ func (e *Extole) adminExtra(name string) any {
 // --- error catalogue -------------------------------------------------------
 
 // extoleCode is one of Extole's documented error codes. Statuses and messages
-// come from extole.md §1.2, §1.5, §3.2, §3.3 and §6 (which quote Extole's Java
-// API); where the notes give none, the message is marked as chosen here.
+// come from docs/extole-api.md (#authentication, #errors,
+// #persons-and-shareables, which quote Extole's Java API); where they give
+// none, the message is marked as chosen here.
 type extoleCode struct {
 	status  int
 	code    string
@@ -267,7 +283,8 @@ var injectedExtoleCodes = map[int]extoleCode{
 	504: {504, "gateway_timeout", "The server did not receive a timely response from an upstream server."},
 }
 
-// extoleErrorBody is Extole's RestExceptionResponse (extole.md §1.5).
+// extoleErrorBody is Extole's RestExceptionResponse
+// (docs/extole-api.md#errors).
 type extoleErrorBody struct {
 	UniqueID       string         `json:"unique_id"`
 	HTTPStatusCode int            `json:"http_status_code"`
@@ -295,8 +312,8 @@ func (e *Extole) fail(w *recorder, c extoleCode, params map[string]any) {
 
 // uniqueIDLocked mirrors RestExceptionBuilder.generateUniqueId: epoch seconds
 // shifted into the high bits plus randomness, rendered as a decimal string
-// (extole.md §1.5). A 32-bit shift yields the 19-digit ids seen in Extole's
-// examples.
+// (docs/extole-api.md#errors). A 32-bit shift yields the 19-digit ids seen in
+// Extole's examples.
 func (e *Extole) uniqueIDLocked() string {
 	v := uint64(e.now().Unix())<<32 | uint64(e.rnd.Uint32())
 	if v < 1e18 || v >= 1e19 { // clock far from today: keep 19 digits anyway
@@ -305,8 +322,9 @@ func (e *Extole) uniqueIDLocked() string {
 	return strconv.FormatUint(v, 10)
 }
 
-// newIDLocked returns a fresh 19-digit numeric id (events, persons): Extole
-// ids are numeric strings of about 19 digits in every example (extole.md §1.4).
+// newIDLocked returns a fresh 19-digit numeric id (events, persons): Extole ids
+// are numeric strings of about 19 digits in every example
+// (docs/extole-api.md#events-api).
 func (e *Extole) newIDLocked() string {
 	for {
 		id := e.uniqueIDLocked()
@@ -334,12 +352,20 @@ type extoleHandler func(e *Extole, c *extoleCall)
 func (e *Extole) route(path string) (handlers map[string]extoleHandler, params []string, ok bool) {
 	seg := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
+	case len(seg) == 2 && seg[0] == "v4" && seg[1] == "erasures":
+		return map[string]extoleHandler{http.MethodPost: (*Extole).postErasure}, nil, true
+	case len(seg) == 2 && seg[0] == "v2" && seg[1] == "rewards":
+		return map[string]extoleHandler{http.MethodGet: (*Extole).listRewards}, nil, true
+	case len(seg) == 3 && seg[0] == "v2" && seg[1] == "rewards" && seg[2] != "":
+		return map[string]extoleHandler{http.MethodGet: (*Extole).getReward}, seg[2:3], true
 	case len(seg) == 2 && seg[0] == "v5" && seg[1] == "events":
 		return map[string]extoleHandler{http.MethodPost: (*Extole).postEvent}, nil, true
 	case len(seg) == 2 && seg[0] == "v5" && seg[1] == "persons":
 		return map[string]extoleHandler{http.MethodGet: (*Extole).listPersons, http.MethodPost: (*Extole).createPerson}, nil, true
 	case len(seg) == 3 && seg[0] == "v5" && seg[1] == "persons" && seg[2] != "":
 		return map[string]extoleHandler{http.MethodGet: (*Extole).getPerson}, seg[2:3], true
+	case len(seg) == 4 && seg[0] == "v5" && seg[1] == "persons" && seg[2] != "" && seg[3] == "relationships":
+		return map[string]extoleHandler{http.MethodGet: (*Extole).listRelationships}, seg[2:3], true
 	case len(seg) == 4 && seg[0] == "v5" && seg[1] == "persons" && seg[2] != "" && seg[3] == "shareables":
 		return map[string]extoleHandler{http.MethodGet: (*Extole).listShareables, http.MethodPost: (*Extole).createShareable}, seg[2:3], true
 	}
@@ -349,6 +375,10 @@ func (e *Extole) route(path string) (handlers map[string]extoleHandler, params [
 // ServeHTTP answers Extole API requests and the /_sandbox/ admin endpoints
 // (GET requests, GET|PUT faults, POST reset, GET events, GET persons).
 func (e *Extole) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isRewardAdmin(r) {
+		e.serveRewardAdmin(w, r)
+		return
+	}
 	if isAdminPath(r.URL.Path) {
 		serveCommonAdmin(w, r, e, e.adminExtra)
 		return
@@ -405,7 +435,8 @@ func (e *Extole) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !e.admitLocked(token, at) {
-		// No Retry-After: Extole documents none (extole.md §6).
+		// No Retry-After: Extole documents none
+		// (docs/extole-api.md#rate-limits-and-conventions).
 		e.fail(rec, exTooMany, nil)
 		return
 	}
@@ -423,7 +454,7 @@ func (e *Extole) logLocked(r *http.Request, at time.Time, status int, code strin
 // writeInjectedLocked answers with an injected status. Error statuses get an
 // Extole error body with the fitting code; a 2xx/3xx gets an empty body, which
 // for 204 mimics what Extole documents for a request that never reached the
-// Events API (wrong host, extole.md §1.1).
+// Events API (wrong host, docs/extole-api.md#events-api).
 func (e *Extole) writeInjectedLocked(w *recorder, status int, retryAfter string) {
 	if retryAfter != "" {
 		w.Header().Set("Retry-After", retryAfter)
@@ -443,10 +474,10 @@ func (e *Extole) writeInjectedLocked(w *recorder, status int, retryAfter string)
 }
 
 // authenticate finds the access token the way Extole's BaseAuthorizationFilter
-// does (extole.md §1.2): query parameter access_token first, then the
-// Authorization header (the text after its last space, so "Bearer X" and a
-// bare "X" both work), then the access_token cookie; the first non-empty one
-// wins. (The task brief listed the header first; the notes' order is used.)
+// does (docs/extole-api.md#authentication): query parameter access_token first,
+// then the Authorization header (the text after its last space, so "Bearer X"
+// and a bare "X" both work), then the access_token cookie; the first non-empty
+// one wins. (The header is not first: Extole's own filter order is used.)
 func (e *Extole) authenticate(r *http.Request) (string, *extoleCode) {
 	token := r.URL.Query().Get("access_token")
 	if token == "" {
@@ -469,8 +500,9 @@ func (e *Extole) authenticate(r *http.Request) (string, *extoleCode) {
 }
 
 // admitLocked applies the documented 100 requests per minute per token
-// (extole.md §6) as a sliding 60 s window. Only admitted requests are counted,
-// so a client that backs off after a 429 gets back in once old requests age out.
+// (docs/extole-api.md#rate-limits-and-conventions) as a sliding 60 s window.
+// Only admitted requests are counted, so a client that backs off after a 429
+// gets back in once old requests age out.
 func (e *Extole) admitLocked(token string, at time.Time) bool {
 	limit := e.opts.RateLimitPerMinute
 	if limit < 0 {
@@ -492,7 +524,7 @@ func (e *Extole) admitLocked(token string, at time.Time) bool {
 }
 
 // requireJSON enforces Content-Type: application/json (415 otherwise,
-// extole.md §1.3).
+// docs/extole-api.md#events-api).
 func (e *Extole) requireJSON(c *extoleCall) bool {
 	mt, _, err := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -503,7 +535,8 @@ func (e *Extole) requireJSON(c *extoleCall) bool {
 }
 
 // decodeObject parses the body as a JSON object: an empty body is
-// missing_request_body and anything unparseable invalid_json (extole.md §1.5).
+// missing_request_body and anything unparseable invalid_json
+// (docs/extole-api.md#errors).
 func (e *Extole) decodeObject(c *extoleCall) (map[string]json.RawMessage, bool) {
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		e.fail(c.w, exMissingBody, nil)
@@ -519,20 +552,22 @@ func (e *Extole) decodeObject(c *extoleCall) (map[string]json.RawMessage, bool) 
 
 // --- /v5/events ------------------------------------------------------------
 
-// postEvent handles POST /v5/events (extole.md §1.3–1.6).
+// postEvent handles POST /v5/events (docs/extole-api.md#events-api,
+// #duplicates).
 //
 // Dedupe: Extole de-duplicates on the field mapped as UNIQUE_PARTNER_EVENT_KEY,
-// by default partner_conversion_id, first event wins (§1.6). The HTTP answer
-// to a duplicate is undocumented; the fake answers 200 with the first event's
-// id (a "2xx, flagged in processing" reading of §1.6), counts it in
+// by default partner_conversion_id, first event wins
+// (docs/extole-api.md#duplicates). The HTTP answer to a duplicate is
+// undocumented; the fake answers 200 with the first event's id (a "2xx, flagged
+// in processing" reading of docs/extole-api.md#duplicates), counts it in
 // Duplicates() and does not add it to Events(). The key is compared across all
 // event names, as the docs describe it, by its string form ("42" == 42).
 //
 // An accepted event whose data.email is a valid address also creates that
 // person if unknown, because email is Extole's primary identity key
-// (extole.md §1.3, [spec] EventSubmissionData). A later POST /v5/persons for
-// that email therefore answers identity_key_value_already_taken, as it would
-// for real.
+// (docs/extole-api.md#events-api, OpenAPI EventSubmissionData). A later POST
+// /v5/persons for that email therefore answers
+// identity_key_value_already_taken, as it would for real.
 func (e *Extole) postEvent(c *extoleCall) {
 	if !e.requireJSON(c) {
 		return
@@ -590,14 +625,15 @@ func (e *Extole) postEvent(c *extoleCall) {
 			e.addPersonLocked(strings.TrimSpace(email))
 		}
 		e.triggerExtensionLocked(name, strings.TrimSpace(email), c.at)
+		e.relateLocked(name, id, strings.TrimSpace(email), data, c.at) // extole_relationships.go
 	}
 	writeJSON(c.w, extoleContentType, http.StatusOK, map[string]string{"id": id})
 }
 
-// eventTimeLayouts are the ISO 8601 forms accepted for event_time: RFC 3339
-// and the offset-without-colon form Extole's own docs use
-// ("2013-08-11T14:33:18-0700", extole.md §2), with or without fractions, and
-// local date-times without an offset.
+// eventTimeLayouts are the ISO 8601 forms accepted for event_time: RFC 3339 and
+// the offset-without-colon form Extole's own docs use
+// ("2013-08-11T14:33:18-0700", docs/extole-api.md#events-api), with or without
+// fractions, and local date-times without an offset.
 var eventTimeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999Z0700",
@@ -664,9 +700,10 @@ func cloneRawMap(m map[string]json.RawMessage) map[string]json.RawMessage {
 
 // --- /v5/persons ------------------------------------------------------------
 
-// extolePersonResponse is Extole's PersonResponse (extole.md §3.2). It has no
-// email field: the email is identity_key_value when identity_key.name is
-// "email". version is a string in Extole's Java model.
+// extolePersonResponse is Extole's PersonResponse
+// (docs/extole-api.md#persons-and-shareables). It has no email field: the email
+// is identity_key_value when identity_key.name is "email". version is a string
+// in Extole's Java model.
 type extolePersonResponse struct {
 	ID               string            `json:"id"`
 	IdentityID       string            `json:"identity_id"`
@@ -694,9 +731,10 @@ func (e *Extole) addPersonLocked(email string) *extolePerson {
 	return p
 }
 
-// parseLimitOffset reads Extole's limit/offset paging (extole.md §6): limit
-// default 100, above 1000 → max_fetch_size_1000; negative or non-integer
-// values → invalid_limit / invalid_offset.
+// parseLimitOffset reads Extole's limit/offset paging
+// (docs/extole-api.md#rate-limits-and-conventions): limit default 100, above
+// 1000 → max_fetch_size_1000; negative or non-integer values → invalid_limit /
+// invalid_offset.
 func (e *Extole) parseLimitOffset(c *extoleCall) (limit, offset int, ok bool) {
 	q := c.r.URL.Query()
 	limit, offset = 100, 0
@@ -733,8 +771,9 @@ func page[T any](items []T, limit, offset int) []T {
 
 // listPersons handles GET /v5/persons?identity_key_value=: always a JSON array,
 // empty when nobody matches, "because the same key may resolve to multiple
-// Extole profiles" (extole.md §3.2). Emails compare case-insensitively. Without
-// identity_key_value every person is listed (paged).
+// Extole profiles" (docs/extole-api.md#persons-and-shareables). Emails compare
+// case-insensitively. Without identity_key_value every person is listed
+// (paged).
 func (e *Extole) listPersons(c *extoleCall) {
 	limit, offset, ok := e.parseLimitOffset(c)
 	if !ok {
@@ -753,8 +792,9 @@ func (e *Extole) listPersons(c *extoleCall) {
 }
 
 // createPerson handles POST /v5/persons {"identity_key_value": email}
-// (extole.md §3.2): 400 invalid_key_value for a missing or malformed email,
-// 400 identity_key_value_already_taken when a person has it already.
+// (docs/extole-api.md#persons-and-shareables): 400 invalid_key_value for a
+// missing or malformed email, 400 identity_key_value_already_taken when a
+// person has it already.
 func (e *Extole) createPerson(c *extoleCall) {
 	if !e.requireJSON(c) {
 		return
@@ -778,7 +818,7 @@ func (e *Extole) createPerson(c *extoleCall) {
 }
 
 // personLocked resolves the {person_id} path parameter; an unknown id is 403
-// person_not_found (extole.md §3.2), not 404.
+// person_not_found (docs/extole-api.md#persons-and-shareables), not 404.
 func (e *Extole) personLocked(c *extoleCall) (*extolePerson, bool) {
 	id, _ := url.PathUnescape(c.params[0])
 	p, ok := e.personByID[id]
@@ -797,7 +837,8 @@ func (e *Extole) getPerson(c *extoleCall) {
 
 // --- /v5/persons/{id}/shareables ---------------------------------------------
 
-// extoleShareableResponse is PersonShareableResponse (extole.md §3.3).
+// extoleShareableResponse is PersonShareableResponse
+// (docs/extole-api.md#persons-and-shareables).
 type extoleShareableResponse struct {
 	Code        string                         `json:"code"`
 	Key         string                         `json:"key"`
@@ -815,7 +856,8 @@ type extoleShareableData struct {
 }
 
 // extoleTimeLayout: RFC 3339 with milliseconds and a numeric offset, the form
-// of Extole's ZonedDateTime responses (extole.md §6).
+// of Extole's ZonedDateTime responses
+// (docs/extole-api.md#rate-limits-and-conventions).
 const extoleTimeLayout = "2006-01-02T15:04:05.000-07:00"
 
 func (s *extoleShareable) response() extoleShareableResponse {
@@ -836,8 +878,9 @@ func (s *extoleShareable) response() extoleShareableResponse {
 }
 
 // sortedShareables returns shareables by created date descending, the order
-// Extole documents for the list endpoint (extole.md §3.3); creation order
-// breaks ties so equal timestamps (a frozen test clock) stay deterministic.
+// Extole documents for the list endpoint
+// (docs/extole-api.md#persons-and-shareables); creation order breaks ties so
+// equal timestamps (a frozen test clock) stay deterministic.
 func (p *extolePerson) sortedShareables() []*extoleShareable {
 	out := append([]*extoleShareable(nil), p.shareables...)
 	sort.SliceStable(out, func(i, j int) bool {
@@ -885,18 +928,20 @@ type shareableCreateRequest struct {
 	Data    map[string]json.RawMessage `json:"data"`
 }
 
-// createShareable handles POST /v5/persons/{id}/shareables (extole.md §3.3).
-// Checks, in order: person exists (403 person_not_found), JSON body, label
-// present and well-formed, explicit code length 4..50 and characters, the
-// person has no shareable with that label or key (400 shareable_key_taken),
-// the code is not used by anyone (400 code_taken with code_suggestions).
+// createShareable handles POST /v5/persons/{id}/shareables
+// (docs/extole-api.md#persons-and-shareables). Checks, in order: person exists
+// (403 person_not_found), JSON body, label present and well-formed, explicit
+// code length 4..50 and characters, the person has no shareable with that label
+// or key (400 shareable_key_taken), the code is not used by anyone (400
+// code_taken with code_suggestions).
 //
-// key: the notes conflict (§3.3): docs say a repeated key returns the same
-// link, Extole's Java API and its SFDC app use 400 shareable_key_taken, and
-// the SFDC mock returns it for a repeated label with no key. The fake follows
-// the Java/SFDC behaviour and defaults key to the label, so a second shareable
-// with the same label (or key) for one person is shareable_key_taken; its
-// parameters carry the existing shareable's code.
+// key: the sources conflict (docs/extole-api.md#persons-and-shareables): docs
+// say a repeated key returns the same link, Extole's Java API and its SFDC app
+// use 400 shareable_key_taken, and the SFDC mock returns it for a repeated
+// label with no key. The fake follows the Java/SFDC behaviour and defaults key
+// to the label, so a second shareable with the same label (or key) for one
+// person is shareable_key_taken; its parameters carry the existing shareable's
+// code.
 //
 // Generated codes: the email's local part reduced to lower-case letters and
 // digits (at most 12), padded to at least two characters, plus a two-digit
@@ -974,7 +1019,8 @@ func (e *Extole) addShareableLocked(p *extolePerson, code, key, label string, co
 	return s
 }
 
-// isCodeChars: "alphanumeric, dash and underscore only" (extole.md §3.3).
+// isCodeChars: "alphanumeric, dash and underscore only"
+// (docs/extole-api.md#persons-and-shareables).
 func isCodeChars(s string) bool {
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {

@@ -33,7 +33,8 @@ func ex(t *testing.T, base, method, path string, body any) response {
 
 var digits19 = regexp.MustCompile(`^[1-9][0-9]{18}$`)
 
-// requireExtoleError checks Extole's exact error shape (extole.md §1.5).
+// requireExtoleError checks Extole's exact error shape
+// (docs/extole-api.md#errors).
 func requireExtoleError(t *testing.T, r response, status int, code string) map[string]any {
 	t.Helper()
 	require.Equal(t, status, r.Status, "body: %s", r.Body)
@@ -284,7 +285,8 @@ func TestExtolePersonsAndShareables(t *testing.T) {
 	clock := newClock()
 	e, base := newExtoleServer(t, ExtoleOptions{Now: clock.Now, ShareBaseURL: "https://share.example.org/"})
 
-	// The backfill flow (extole.md §3.1): look up, create if missing.
+	// The backfill flow (docs/extole-api.md#persons-and-shareables): look up,
+	// create if missing.
 	r := ex(t, base, http.MethodGet, "/v5/persons?identity_key_value=Alex.Smith%40Example.com", nil)
 	require.Equal(t, 200, r.Status)
 	assert.Equal(t, "[]", strings.TrimSpace(string(r.Body)), "no match is an empty array")

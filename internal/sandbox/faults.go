@@ -3,8 +3,8 @@
 // from CI or a developer laptop, so tests and the local sandbox run against these
 // fakes instead. Each fake is an http.Handler that mimics the documented
 // behaviour of the real API, including its error bodies, rate limits and
-// quirks, as collected in /work/shared/reference/extole.md and hubspot.md.
-// Those notes are cited below as "extole.md §N" and "hubspot.md §N".
+// quirks, as collected with their public sources in docs/extole-api.md and
+// docs/hubspot-api.md.
 //
 // Both fakes share three things, which live in this file:
 //   - Faults: failures injected on purpose (error rate, forced statuses, latency);

@@ -23,6 +23,10 @@ type HubSpotOptions struct {
 	// Rand drives correlation ids and the fault error rate (math/rand/v2).
 	// nil = a generator with a fixed seed. Only used under the fake's mutex.
 	Rand *rand.Rand
+	// AppWebhooks, with a TargetURL, emits app-webhook events for changes made through the API.
+	AppWebhooks AppWebhookOptions
+	// Scopes the token introspection endpoints report; nil = DefaultScopes.
+	Scopes []string
 }
 
 // Contact is a stored CRM contact. Properties holds every non-empty value,
@@ -48,18 +52,22 @@ type HubSpotStats struct {
 }
 
 // HubSpot simulates the CRM v3 contacts, search and properties APIs
-// (hubspot.md §1–§5). It implements http.Handler and is safe for concurrent use.
+// (docs/hubspot-api.md). It implements http.Handler and is safe for concurrent
+// use.
 //
 // Every API request passes these stages in order; the first that answers wins:
 //  1. faults (injected status or latency; nothing is applied, no limit consumed);
-//  2. auth: Authorization: Bearer <token>, else 401 INVALID_AUTHENTICATION (§5);
+//  2. auth: Authorization: Bearer <token>, else 401 INVALID_AUTHENTICATION
+//     (docs/hubspot-api.md#authentication);
 //  3. rate limits: DAILY, then SECONDLY for search or TEN_SECONDLY_ROLLING for
-//     everything else (§4.1–4.3). HubSpot enforces these at its gateway, so
-//     they apply before routing, and unknown paths consume them too;
+//     everything else (docs/hubspot-api.md#rate-limits). HubSpot enforces these
+//     at its gateway, so they apply before routing, and unknown paths consume
+//     them too;
 //  4. routing and the endpoint itself.
 //
 // Every response carries X-HubSpot-Correlation-Id, and every JSON body uses
-// Content-Type application/json;charset=utf-8 (§4.2).
+// Content-Type application/json;charset=utf-8
+// (docs/hubspot-api.md#rate-limits).
 type HubSpot struct {
 	opts HubSpotOptions
 	now  func() time.Time
@@ -79,6 +87,10 @@ type HubSpot struct {
 	secondly map[string][]time.Time // token → admitted search calls
 	dayKey   string                 // UTC date the daily counter belongs to
 	dayCount int
+	crm      crmStore     // deals, line items, associations (hubspot_crm.go)
+	labels   labelStore   // contact↔contact labels and associations (hubspot_labels.go)
+	events   eventStore   // custom event occurrences (hubspot_events.go)
+	app      *appWebhooks // nil = no app-webhook target
 }
 
 type hsContact struct {
@@ -110,7 +122,7 @@ func NewHubSpot(o HubSpotOptions) *HubSpot {
 	if o.DailyLimit == 0 {
 		o.DailyLimit = 250000
 	}
-	h := &HubSpot{opts: o, now: o.Now, rnd: newRand(o.Rand, 0x4b5b07)}
+	h := &HubSpot{opts: o, now: o.Now, rnd: newRand(o.Rand, 0x4b5b07), app: newAppWebhooks(o.AppWebhooks)}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -138,6 +150,10 @@ func (h *HubSpot) resetLocked() {
 	h.tenSec = map[string][]time.Time{}
 	h.secondly = map[string][]time.Time{}
 	h.dayKey, h.dayCount = "", 0
+	h.crm = newCRMStore()
+	h.labels = newLabelStore()
+	h.events = newEventStore()
+	h.app.reset()
 }
 
 // SetFaults replaces the active faults; Faults{} clears them.
@@ -239,13 +255,21 @@ func (h *HubSpot) adminExtra(name string) any {
 		return h.Stats()
 	case "properties":
 		return map[string]any{"properties": h.Properties()}
+	case "deals":
+		return map[string]any{"deals": h.Deals()}
+	case "app-webhooks":
+		return map[string]any{"deliveries": h.AppWebhookDeliveries()}
+	case "labels":
+		return map[string]any{"labels": h.ContactLabels()}
+	case "custom-events":
+		return map[string]any{"events": h.CustomEvents()}
 	}
 	return nil
 }
 
 // --- error bodies ------------------------------------------------------------
 
-// hsErrorBody covers every HubSpot error shape in the notes. Field order
+// hsErrorBody covers every documented or observed HubSpot error shape. Field order
 // follows the observed bodies: status, message, [errorType], correlationId,
 // [context], [errors], [links], [policyName], [groupName], [requestId], category.
 type hsErrorBody struct {
@@ -302,9 +326,9 @@ func (h *HubSpot) validationError(c *hsCall, msg string) {
 	h.fail(c, http.StatusBadRequest, hsErrorBody{Message: msg, Category: "VALIDATION_ERROR"})
 }
 
-// unauthorized is the observed 401 (hubspot.md §5), with its
-// X-HubSpot-Auth-Failure header. HubSpot answers a missing and a wrong token
-// the same way.
+// unauthorized is the observed 401 (docs/hubspot-api.md#authentication), with
+// its X-HubSpot-Auth-Failure header. HubSpot answers a missing and a wrong
+// token the same way.
 func (h *HubSpot) unauthorized(c *hsCall) {
 	c.w.Header().Set("X-HubSpot-Auth-Failure", "401 Unauthorized")
 	h.fail(c, http.StatusUnauthorized, hsErrorBody{
@@ -313,18 +337,20 @@ func (h *HubSpot) unauthorized(c *hsCall) {
 	})
 }
 
-// Rate-limit policy names, as HubSpot's 429 bodies spell them (hubspot.md §4.3).
+// Rate-limit policy names, as HubSpot's 429 bodies spell them
+// (docs/hubspot-api.md#rate-limits).
 const (
 	PolicyTenSecondly = "TEN_SECONDLY_ROLLING"
 	PolicySecondly    = "SECONDLY"
 	PolicyDaily       = "DAILY"
 )
 
-// rateLimited writes HubSpot's 429 for a policy (hubspot.md §4.3). These
-// bodies carry errorType RATE_LIMIT and no category, as observed; the burst
-// body has groupName, the others requestId. The groupName wording for private
-// apps is a guess modelled on the observed hapikey one. No Retry-After: it is
-// unconfirmed that HubSpot sends one on API 429s.
+// rateLimited writes HubSpot's 429 for a policy
+// (docs/hubspot-api.md#rate-limits). These bodies carry errorType RATE_LIMIT
+// and no category, as observed; the burst body has groupName, the others
+// requestId. The groupName wording for private apps is a guess modelled on the
+// observed hapikey one. No Retry-After: it is unconfirmed that HubSpot sends
+// one on API 429s.
 func (h *HubSpot) rateLimited(c *hsCall, policy string) {
 	b := hsErrorBody{ErrorType: "RATE_LIMIT", PolicyName: policy}
 	switch policy {
@@ -342,9 +368,10 @@ func (h *HubSpot) rateLimited(c *hsCall, policy string) {
 }
 
 // writeInjectedLocked answers with an injected status and the body HubSpot
-// sends for it (hubspot.md §4.3, §4.4, §5). Bodies the notes do not show
-// (404 without context, 409 without an id, 423, 477, 5xx) are chosen here in
-// HubSpot's standard error shape. 2xx/3xx are sent with an empty body.
+// sends for it (docs/hubspot-api.md#rate-limits, #errors, #authentication).
+// Bodies HubSpot does not document (404 without context, 409 without an id,
+// 423, 477, 5xx) are chosen here in HubSpot's standard error shape. 2xx/3xx are
+// sent with an empty body.
 func (h *HubSpot) writeInjectedLocked(c *hsCall, status int, retryAfter string) {
 	h.stats.Injected++
 	if retryAfter != "" {
@@ -356,7 +383,8 @@ func (h *HubSpot) writeInjectedLocked(c *hsCall, status int, retryAfter string) 
 	}
 	switch status {
 	case http.StatusTooManyRequests:
-		// Search is limited per second, everything else per 10 s (§2, §4.3).
+		// Search is limited per second, everything else per 10 s
+		// (docs/hubspot-api.md#search, #rate-limits).
 		if c.r.Method == http.MethodPost && isSearchPath(normalizeHubSpotPath(c.r.URL.Path)) {
 			h.rateLimited(c, PolicySecondly)
 		} else {
@@ -381,7 +409,7 @@ func (h *HubSpot) writeInjectedLocked(c *hsCall, status int, retryAfter string) 
 	case http.StatusConflict:
 		h.fail(c, status, hsErrorBody{Message: "Conflict.", Category: "CONFLICT"})
 	case http.StatusLocked:
-		// "Locks will last for 2 seconds" (§4.3).
+		// "Locks will last for 2 seconds" (docs/hubspot-api.md#rate-limits).
 		h.fail(c, status, hsErrorBody{Message: "The record is locked by a high-volume sync; locks last 2 seconds, retry after that.", Category: "LOCKED"})
 	case 477:
 		h.fail(c, status, hsErrorBody{Message: "Migration in progress.", Category: "MIGRATION_IN_PROGRESS"})
@@ -399,8 +427,13 @@ func (h *HubSpot) writeInjectedLocked(c *hsCall, status int, retryAfter string) 
 // requiredScope names the private-app scope the request would need.
 func requiredScope(r *http.Request) string {
 	kind := "crm.objects.contacts"
-	if strings.HasPrefix(normalizeHubSpotPath(r.URL.Path), "/crm/v3/properties/") {
+	switch p := normalizeHubSpotPath(r.URL.Path); {
+	case strings.HasPrefix(p, "/crm/v3/properties/"):
 		kind = "crm.schemas.contacts"
+	case strings.Contains(p, "line_items"):
+		kind = "crm.objects.line_items"
+	case strings.Contains(p, "deals"):
+		kind = "crm.objects.deals"
 	}
 	if r.Method == http.MethodGet {
 		return kind + ".read"
@@ -416,7 +449,7 @@ const (
 )
 
 // normalizeHubSpotPath maps the generic object-type form (0-1 = contacts,
-// hubspot.md §1.1) onto the named one.
+// docs/hubspot-api.md#contacts) onto the named one.
 func normalizeHubSpotPath(p string) string {
 	for _, pair := range [][2]string{{"/crm/v3/objects/0-1", contactsBase}, {"/crm/v3/properties/0-1", propertiesBase}} {
 		if p == pair[0] || strings.HasPrefix(p, pair[0]+"/") {
@@ -433,6 +466,15 @@ type hsHandler func(h *HubSpot, c *hsCall, params []string)
 // route maps a normalized path to its handlers by method; ok=false means no
 // such endpoint.
 func route(p string) (handlers map[string]hsHandler, params []string, ok bool) {
+	if handlers, params, ok := labelRoute(p); ok {
+		return handlers, params, ok
+	}
+	if handlers, params, ok := crmRoute(p); ok {
+		return handlers, params, ok
+	}
+	if handlers, params, ok := eventRoute(p); ok {
+		return handlers, params, ok
+	}
 	trim := func(base string) ([]string, bool) {
 		if p != base && !strings.HasPrefix(p, base+"/") {
 			return nil, false
@@ -532,7 +574,7 @@ func (h *HubSpot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	handlers, params, ok := route(p)
 	if !ok {
-		// HubSpot's body for an unknown route is not in the notes; chosen here.
+		// HubSpot's body for an unknown route is undocumented; chosen here.
 		h.fail(c, http.StatusNotFound, hsErrorBody{Message: fmt.Sprintf("No endpoint for %s %s", r.Method, r.URL.Path), Category: "RESOURCE_NOT_FOUND"})
 		return
 	}
@@ -554,8 +596,9 @@ func (h *HubSpot) logLocked(c *hsCall, status int, code string, injected bool) {
 	h.requests = append(h.requests, RequestRecord{Method: c.r.Method, Path: c.r.URL.Path, Status: status, Code: code, Injected: injected, At: c.at})
 }
 
-// authorized checks Authorization: Bearer <token> (hubspot.md §5). The
-// scheme is matched case-insensitively; the token exactly.
+// authorized checks Authorization: Bearer <token>
+// (docs/hubspot-api.md#authentication). The scheme is matched
+// case-insensitively; the token exactly.
 func (h *HubSpot) authorized(r *http.Request) bool {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	token = strings.TrimSpace(token)
@@ -565,12 +608,14 @@ func (h *HubSpot) authorized(r *http.Request) bool {
 	return h.opts.Token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(h.opts.Token)) == 1
 }
 
-// admitLocked applies HubSpot's limits (hubspot.md §4.1, §2) and returns the
-// policy that refused the call, or "" when it is admitted. Only admitted calls
-// are counted. The daily counter resets at midnight UTC (HubSpot uses the
-// account's time zone; the fake's account is in UTC). Non-search responses
-// get the X-HubSpot-RateLimit-* headers (§4.2), search responses none (§2).
-// A limit that is switched off (<0) omits its headers.
+// admitLocked applies HubSpot's limits (docs/hubspot-api.md#rate-limits,
+// #search) and returns the policy that refused the call, or "" when it is
+// admitted. Only admitted calls are counted. The daily counter resets at
+// midnight UTC (HubSpot uses the account's time zone; the fake's account is in
+// UTC). Non-search responses get the X-HubSpot-RateLimit-* headers
+// (docs/hubspot-api.md#rate-limits), search responses none
+// (docs/hubspot-api.md#search). A limit that is switched off (<0) omits its
+// headers.
 func (h *HubSpot) admitLocked(c *hsCall, search bool) string {
 	at := c.at
 	policy := ""

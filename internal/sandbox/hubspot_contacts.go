@@ -14,21 +14,24 @@ import (
 )
 
 // hsTimeLayout is HubSpot's timestamp form, e.g. "2024-01-17T19:55:04.281Z"
-// (hubspot.md §1.2). createdate and lastmodifieddate values use it too.
+// (docs/hubspot-api.md#contacts). createdate and lastmodifieddate values use it
+// too.
 const hsTimeLayout = "2006-01-02T15:04:05.000Z"
 
 func hsTime(t time.Time) string { return t.UTC().Format(hsTimeLayout) }
 
 // hsDefaultProps are returned on every read whether requested or not
-// (hubspot.md §1.1 and the search example in §2).
+// (docs/hubspot-api.md#contacts and the search example in
+// docs/hubspot-api.md#search).
 var hsDefaultProps = []string{"email", "firstname", "lastname", "createdate", "lastmodifieddate", "hs_object_id"}
 
 // propSel selects the properties a response shows; nil shows all.
 type propSel map[string]bool
 
-// selectProps builds the selection for reads: the requested names (each may
-// be a comma-separated list, as the docs describe; SDKs repeat the parameter
-// instead, hubspot.md §1.1) plus the defaults. Unknown names are ignored.
+// selectProps builds the selection for reads: the requested names (each may be
+// a comma-separated list, as the docs describe; SDKs repeat the parameter
+// instead, docs/hubspot-api.md#contacts) plus the defaults. Unknown names are
+// ignored.
 func selectProps(requested []string) propSel {
 	sel := propSel{}
 	for _, p := range hsDefaultProps {
@@ -44,8 +47,9 @@ func selectProps(requested []string) propSel {
 	return sel
 }
 
-// hsObject is SimplePublicObject (hubspot.md §1.2); New is only set for
-// upsert results (SimplePublicUpsertObject, §1.5).
+// hsObject is SimplePublicObject (docs/hubspot-api.md#contacts); New is only
+// set for upsert results (SimplePublicUpsertObject,
+// docs/hubspot-api.md#contacts).
 type hsObject struct {
 	ID         string            `json:"id"`
 	Properties map[string]string `json:"properties"`
@@ -57,7 +61,7 @@ type hsObject struct {
 }
 
 // object renders a contact. Properties without a value are omitted, as the
-// docs say (hubspot.md §1.1).
+// docs say (docs/hubspot-api.md#contacts).
 func (c *hsContact) object(sel propSel) hsObject {
 	props := map[string]string{}
 	for k, v := range c.props {
@@ -94,8 +98,10 @@ func (h *HubSpot) newContactLocked(props map[string]string, at time.Time) *hsCon
 }
 
 // updateContactLocked applies property writes; "" clears a property
-// ("Properties values can be cleared by passing an empty string", §1.3).
+// ("Properties values can be cleared by passing an empty string",
+// docs/hubspot-api.md#contacts).
 func (h *HubSpot) updateContactLocked(c *hsContact, props map[string]string, at time.Time) {
+	h.emitPropertyChangesLocked("contact", c.id, c.props, props, at)
 	if newEmail, ok := props["email"]; ok {
 		if old := strings.ToLower(c.props["email"]); old != "" {
 			delete(h.byEmail, old)
@@ -134,7 +140,8 @@ func (h *HubSpot) emailOwnerLocked(email string) (*hsContact, bool) {
 }
 
 // hsPropError is one entry of the JSON array HubSpot embeds in a
-// VALIDATION_ERROR message (hubspot.md §1.5, the MIRROR error-handling example).
+// VALIDATION_ERROR message (docs/hubspot-api.md#errors, HubSpot's
+// error-handling example).
 type hsPropError struct {
 	IsValid               bool   `json:"isValid"`
 	Message               string `json:"message"`
@@ -153,12 +160,13 @@ func propErrorsMessage(errs []hsPropError) string {
 	return "Property values were not valid: " + string(marshalJSON(errs))
 }
 
-// validatePropsLocked checks property writes against the definitions:
-// undefined → PROPERTY_DOESNT_EXIST (§1.5); read-only → READ_ONLY_VALUE
-// ("Read-only and non-existent properties will result in an error", §1.3;
-// the error code is a guess); malformed email → INVALID_EMAIL; an enumeration
-// value that is not an option → INVALID_OPTION. Values of other types are not
-// checked. Errors come in property-name order, every refused property named.
+// validatePropsLocked checks property writes against the definitions: undefined
+// → PROPERTY_DOESNT_EXIST (docs/hubspot-api.md#contacts); read-only →
+// READ_ONLY_VALUE ("Read-only and non-existent properties will result in an
+// error", docs/hubspot-api.md#contacts; the error code is a guess); malformed
+// email → INVALID_EMAIL; an enumeration value that is not an option →
+// INVALID_OPTION. Values of other types are not checked. Errors come in
+// property-name order, every refused property named.
 func (h *HubSpot) validatePropsLocked(props map[string]string) []hsPropError {
 	names := make([]string, 0, len(props))
 	for k := range props {
@@ -252,16 +260,16 @@ func (h *HubSpot) conflict(c *hsCall, existing *hsContact) {
 	h.fail(c, http.StatusConflict, hsErrorBody{Message: conflictMessage(existing), Category: "CONFLICT"})
 }
 
-// conflictMessage is the short 409 form (hubspot.md §1.4): the notes
-// recommend emitting it over the richer OBJECT_ALREADY_EXISTS variant, and
+// conflictMessage is the short 409 form (docs/hubspot-api.md#contacts), the
+// later observed one, rather than the richer OBJECT_ALREADY_EXISTS variant;
 // clients parse "Existing ID: (\d+)" from it.
 func conflictMessage(existing *hsContact) string {
 	return fmt.Sprintf("Contact already exists. Existing ID: %d", existing.id)
 }
 
 func (h *HubSpot) notFound(c *hsCall, id string) {
-	// Body as observed for an unknown object (hubspot.md §1.3), including the
-	// two spaces; assumed identical for unknown numeric ids.
+	// Body as observed for an unknown object (docs/hubspot-api.md#contacts),
+	// including the two spaces; assumed identical for unknown numeric ids.
 	h.fail(c, http.StatusNotFound, hsErrorBody{
 		Message:  "Object not found.  objectId are usually numeric.",
 		Context:  map[string][]string{"id": {id}},
@@ -279,7 +287,7 @@ type hsObjectInput struct {
 }
 
 // createContact handles POST /crm/v3/objects/contacts → 201, or 409 CONFLICT
-// when a live contact has the email (hubspot.md §1.1, §1.4).
+// when a live contact has the email (docs/hubspot-api.md#contacts).
 func (h *HubSpot) createContact(c *hsCall, _ []string) {
 	var in hsObjectInput
 	if !h.decodeBody(c, &in) {
@@ -299,15 +307,17 @@ func (h *HubSpot) createContact(c *hsCall, _ []string) {
 		return
 	}
 	ct := h.newContactLocked(props, c.at)
+	h.emitPropertyChangesLocked("contact", ct.id, nil, props, c.at)
 	h.stats.Writes++
 	writeJSON(c.w, hubspotContentType, http.StatusCreated, ct.object(nil))
 }
 
-// lookupLocked resolves a record id per idProperty (hubspot.md §1.3): absent
-// or hs_object_id = numeric record id; email = case-insensitive email; any
-// other defined property with hasUniqueValue = its value. archived selects
-// archived records instead of live ones, as ?archived=true does. ok=false with
-// msg set means the idProperty itself is unusable (400).
+// lookupLocked resolves a record id per idProperty
+// (docs/hubspot-api.md#contacts): absent or hs_object_id = numeric record id;
+// email = case-insensitive email; any other defined property with
+// hasUniqueValue = its value. archived selects archived records instead of live
+// ones, as ?archived=true does. ok=false with msg set means the idProperty
+// itself is unusable (400).
 func (h *HubSpot) lookupLocked(id, idProperty string, archived bool) (c *hsContact, found bool, msg string) {
 	switch idProperty {
 	case "", "hs_object_id":
@@ -342,8 +352,9 @@ func (h *HubSpot) lookupLocked(id, idProperty string, archived bool) (c *hsConta
 	return nil, false, ""
 }
 
-// pathID returns the {contactId} segment decoded; an email may arrive with
-// "@" raw or as "%40" (hubspot.md §1.3), both of which decode the same.
+// pathID returns the {contactId} segment decoded; an email may arrive with "@"
+// raw or as "%40" (docs/hubspot-api.md#contacts), both of which decode the
+// same.
 func pathID(params []string) string {
 	id, err := url.PathUnescape(params[0])
 	if err != nil {
@@ -367,9 +378,9 @@ func (h *HubSpot) getContact(c *hsCall, params []string) {
 	writeJSON(c.w, hubspotContentType, http.StatusOK, ct.object(selectProps(q["properties"])))
 }
 
-// patchContact handles PATCH by id or ?idProperty=email (hubspot.md §1.3).
-// Changing the email to one another contact holds is a 409 in the same short
-// CONFLICT form as create.
+// patchContact handles PATCH by id or ?idProperty=email
+// (docs/hubspot-api.md#contacts). Changing the email to one another contact
+// holds is a 409 in the same short CONFLICT form as create.
 func (h *HubSpot) patchContact(c *hsCall, params []string) {
 	q := c.r.URL.Query()
 	id := pathID(params)
@@ -404,9 +415,10 @@ func (h *HubSpot) patchContact(c *hsCall, params []string) {
 	writeJSON(c.w, hubspotContentType, http.StatusOK, ct.object(nil))
 }
 
-// deleteContact archives (moves to the recycle bin, hubspot.md §1.1) and
-// answers 204. An unknown or already archived id also gets 204, so a retried
-// delete is harmless; the notes do not say what HubSpot does there.
+// deleteContact archives (moves to the recycle bin,
+// docs/hubspot-api.md#contacts) and answers 204. An unknown or already archived
+// id also gets 204, so a retried delete is harmless; HubSpot does not document
+// what it does there.
 func (h *HubSpot) deleteContact(c *hsCall, params []string) {
 	if ct, ok, _ := h.lookupLocked(pathID(params), c.r.URL.Query().Get("idProperty"), false); ok {
 		h.archiveContactLocked(ct, c.at)
@@ -415,13 +427,13 @@ func (h *HubSpot) deleteContact(c *hsCall, params []string) {
 	c.w.WriteHeader(http.StatusNoContent)
 }
 
-// listContacts handles GET /crm/v3/objects/contacts (hubspot.md §1.1): ordered
-// by id, limit default 10 and capped at 100 (a larger limit is clamped; what
-// HubSpot does above 100 is unconfirmed). paging.next.after is present only
-// when more records follow; it is the id of the next record, which clients
-// must treat as opaque. Because it names a record rather than a position,
-// paging stays exact while records are added or archived between pages.
-// ?archived=true lists only archived records.
+// listContacts handles GET /crm/v3/objects/contacts
+// (docs/hubspot-api.md#contacts): ordered by id, limit default 10 and capped at
+// 100 (a larger limit is clamped; what HubSpot does above 100 is unconfirmed).
+// paging.next.after is present only when more records follow; it is the id of
+// the next record, which clients must treat as opaque. Because it names a
+// record rather than a position, paging stays exact while records are added or
+// archived between pages. ?archived=true lists only archived records.
 func (h *HubSpot) listContacts(c *hsCall, _ []string) {
 	q := c.r.URL.Query()
 	limit := 10
@@ -474,7 +486,7 @@ var batchHandlers = map[string]hsHandler{
 }
 
 // maxBatchInputs: "Batch operations are limited to 100 records at a time"
-// (hubspot.md §1.5).
+// (docs/hubspot-api.md#contacts).
 const maxBatchInputs = 100
 
 type hsBatchRequest struct {
@@ -483,7 +495,8 @@ type hsBatchRequest struct {
 	IDProperty string          `json:"idProperty"`
 }
 
-// hsBatchError is a StandardError inside a batch response (hubspot.md §1.5).
+// hsBatchError is a StandardError inside a batch response
+// (docs/hubspot-api.md#contacts).
 type hsBatchError struct {
 	Status   string              `json:"status"`
 	Category string              `json:"category"`
@@ -501,8 +514,8 @@ type hsBatchResponse struct {
 }
 
 // decodeBatch parses a batch body and enforces the 100-input limit. The 400
-// body for too many inputs is unconfirmed (hubspot.md §1.5); this one is
-// VALIDATION_ERROR with a message naming the limit.
+// body for too many inputs is unconfirmed (docs/hubspot-api.md#contacts); this
+// one is VALIDATION_ERROR with a message naming the limit.
 func (h *HubSpot) decodeBatch(c *hsCall) (hsBatchRequest, bool) {
 	var req hsBatchRequest
 	if !h.decodeBody(c, &req) {
@@ -545,7 +558,7 @@ func (h *HubSpot) writeBatch(c *hsCall, okStatus int, results []hsObject, errs [
 }
 
 // inputContext names an input in a per-input error: its objectWriteTraceId
-// when given (as HubSpot does, §1.5), else its id.
+// when given (as HubSpot does, docs/hubspot-api.md#contacts), else its id.
 func inputContext(in hsObjectInput) map[string][]string {
 	if in.ObjectWriteTraceID != "" {
 		return map[string][]string{"objectWriteTraceId": {in.ObjectWriteTraceID}}
@@ -564,10 +577,10 @@ func notFoundBatchError(ids []string) hsBatchError {
 	}
 }
 
-// batchRead handles POST .../batch/read (hubspot.md §1.5): found records in
-// results (input order, each once); missing ids in one OBJECT_NOT_FOUND error
-// with context.ids, making the answer 207. Supports idProperty "email" and
-// ?archived=true; properties as in the body.
+// batchRead handles POST .../batch/read (docs/hubspot-api.md#contacts): found
+// records in results (input order, each once); missing ids in one
+// OBJECT_NOT_FOUND error with context.ids, making the answer 207. Supports
+// idProperty "email" and ?archived=true; properties as in the body.
 func (h *HubSpot) batchRead(c *hsCall, _ []string) {
 	req, ok := h.decodeBatch(c)
 	if !ok {
@@ -602,7 +615,7 @@ func (h *HubSpot) batchRead(c *hsCall, _ []string) {
 
 // batchUpdate handles POST .../batch/update: each input is applied on its
 // own; unknown ids are reported together as OBJECT_NOT_FOUND (reported by a
-// third party, hubspot.md §1.5), invalid properties per input as
+// third party, docs/hubspot-api.md#contacts), invalid properties per input as
 // VALIDATION_ERROR, an email taken by another contact as CONFLICT; any error
 // makes it 207 while the valid inputs are applied.
 func (h *HubSpot) batchUpdate(c *hsCall, _ []string) {
@@ -650,13 +663,14 @@ func (h *HubSpot) batchUpdate(c *hsCall, _ []string) {
 	h.writeBatch(c, http.StatusOK, results, errs)
 }
 
-// batchUpsert handles POST .../batch/upsert (hubspot.md §1.5): per input,
-// idProperty (per input, else top level) "email" with id = the email creates
-// the contact if no live contact has it and updates it otherwise, in one step
-// under the fake's lock. Results carry "new": true for created, false for
-// updated records. Without idProperty the id is a record id and the input can
-// only update. Invalid inputs (bad email as id or property, unknown property)
-// get per-input VALIDATION_ERROR entries and a 207; the valid ones are applied.
+// batchUpsert handles POST .../batch/upsert (docs/hubspot-api.md#contacts): per
+// input, idProperty (per input, else top level) "email" with id = the email
+// creates the contact if no live contact has it and updates it otherwise, in
+// one step under the fake's lock. Results carry "new": true for created, false
+// for updated records. Without idProperty the id is a record id and the input
+// can only update. Invalid inputs (bad email as id or property, unknown
+// property) get per-input VALIDATION_ERROR entries and a 207; the valid ones
+// are applied.
 func (h *HubSpot) batchUpsert(c *hsCall, _ []string) {
 	req, ok := h.decodeBatch(c)
 	if !ok || h.rejectDuplicateIDs(c, req) {
@@ -716,6 +730,7 @@ func (h *HubSpot) batchUpsert(c *hsCall, _ []string) {
 		}
 		props[idProp] = in.ID
 		ct = h.newContactLocked(props, c.at)
+		h.emitPropertyChangesLocked("contact", ct.id, nil, props, c.at)
 		h.stats.Writes++
 		o := ct.object(nil)
 		o.New = new(true)
@@ -727,11 +742,11 @@ func (h *HubSpot) batchUpsert(c *hsCall, _ []string) {
 	h.writeBatch(c, http.StatusOK, results, errs)
 }
 
-// batchCreate handles POST .../batch/create (hubspot.md §1.1, §1.5): 201 when
-// all inputs are created. An email that a live contact (or an earlier input)
-// already has fails the whole batch with the single-create 409 body, as
-// observed (python#51), and nothing is created. Invalid inputs are reported
-// per input with a 207 only when every input carries an objectWriteTraceId
+// batchCreate handles POST .../batch/create (docs/hubspot-api.md#contacts): 201
+// when all inputs are created. An email that a live contact (or an earlier
+// input) already has fails the whole batch with the single-create 409 body, as
+// observed (python#51), and nothing is created. Invalid inputs are reported per
+// input with a 207 only when every input carries an objectWriteTraceId
 // ("Multi-status on batch create requires a unique objectWriteTraceId per
 // input"); otherwise the first invalid input fails the whole batch with 400.
 func (h *HubSpot) batchCreate(c *hsCall, _ []string) {
@@ -784,14 +799,15 @@ func (h *HubSpot) batchCreate(c *hsCall, _ []string) {
 	results := []hsObject{}
 	for _, v := range toCreate {
 		ct := h.newContactLocked(v.props, c.at)
+		h.emitPropertyChangesLocked("contact", ct.id, nil, v.props, c.at)
 		h.stats.Writes++
 		results = append(results, ct.object(nil))
 	}
 	h.writeBatch(c, http.StatusCreated, results, errs)
 }
 
-// batchArchive handles POST .../batch/archive → 204 (hubspot.md §1.1);
-// unknown ids are ignored.
+// batchArchive handles POST .../batch/archive → 204
+// (docs/hubspot-api.md#contacts); unknown ids are ignored.
 func (h *HubSpot) batchArchive(c *hsCall, _ []string) {
 	req, ok := h.decodeBatch(c)
 	if !ok {

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Property is a contact property definition (hubspot.md §3, SPEC Property).
+// Property is a contact property definition (docs/hubspot-api.md#properties;
+// OpenAPI schema Property).
 type Property struct {
 	Name                 string                       `json:"name"`
 	Label                string                       `json:"label"`
@@ -116,7 +117,8 @@ func (h *HubSpot) sortedPropertiesLocked() []Property {
 	return out
 }
 
-// Allowed values of PropertyCreate.type and .fieldType (hubspot.md §3).
+// Allowed values of PropertyCreate.type and .fieldType
+// (docs/hubspot-api.md#properties).
 var (
 	propertyTypes      = []string{"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"}
 	propertyFieldTypes = []string{"booleancheckbox", "calculation_equation", "checkbox", "date", "file", "html", "number", "phonenumber", "radio", "select", "text", "textarea"}
@@ -140,7 +142,7 @@ func (h *HubSpot) listProperties(c *hsCall, _ []string) {
 	writeJSON(c.w, hubspotContentType, http.StatusOK, map[string]any{"results": h.sortedPropertiesLocked()})
 }
 
-// getProperty: 200 or 404 OBJECT_NOT_FOUND (message chosen; not in the notes).
+// getProperty: 200 or 404 OBJECT_NOT_FOUND (message chosen; undocumented).
 func (h *HubSpot) getProperty(c *hsCall, params []string) {
 	name := pathID(params)
 	p, ok := h.props[name]
@@ -152,10 +154,10 @@ func (h *HubSpot) getProperty(c *hsCall, params []string) {
 }
 
 // createProperty handles POST /crm/v3/properties/contacts → 201 Property
-// (hubspot.md §3). name, label, type, fieldType and groupName are required
-// and type/fieldType must be known values (400 VALIDATION_ERROR); the group
-// must exist (400); an existing name is 409 OBJECT_ALREADY_EXISTS. The 409
-// text is unconfirmed in the notes (a guess they suggest); clients should key
+// (docs/hubspot-api.md#properties). name, label, type, fieldType and groupName
+// are required and type/fieldType must be known values (400 VALIDATION_ERROR);
+// the group must exist (400); an existing name is 409 OBJECT_ALREADY_EXISTS.
+// The 409 text is undocumented for v3 (this one is a guess); clients should key
 // on the status.
 func (h *HubSpot) createProperty(c *hsCall, _ []string) {
 	var in propertyCreate

@@ -13,7 +13,7 @@ import (
 	"unicode"
 )
 
-// Search limits (hubspot.md §2).
+// Search limits (docs/hubspot-api.md#search).
 const (
 	searchMaxGroups        = 5
 	searchMaxFiltersGroup  = 6
@@ -51,7 +51,8 @@ type searchSort struct {
 // valueOps need "value"; the others are checked separately.
 var valueOps = map[string]bool{"EQ": true, "NEQ": true, "LT": true, "LTE": true, "GT": true, "GTE": true, "CONTAINS_TOKEN": true, "NOT_CONTAINS_TOKEN": true}
 
-// search handles POST /crm/v3/objects/contacts/search (hubspot.md §2).
+// search handles POST /crm/v3/objects/contacts/search
+// (docs/hubspot-api.md#search).
 //
 //   - filterGroups are ORed, filters within a group ANDed; at most 5 groups,
 //     6 filters per group and 18 filters in all, else 400 VALIDATION_ERROR.
@@ -67,8 +68,8 @@ var valueOps = map[string]bool{"EQ": true, "NEQ": true, "LT": true, "LTE": true,
 //     be applied"). Default order: creation (= id) ascending. Records without
 //     the sort property come last; ties go by id.
 //   - limit defaults to 10, above 200 is 400; after is an integer offset
-//     (string or number). offset+limit beyond 10,000 is 400 (body unconfirmed
-//     in the notes; the message here is chosen). paging.next.after is present
+//     (string or number). offset+limit beyond 10,000 is 400 (body undocumented;
+//     the message here is chosen). paging.next.after is present
 //     whenever more results exist, even if fetching them would cross the cap,
 //     because that is the trap real clients fall into.
 //   - total counts every match; archived records never match.
@@ -336,7 +337,7 @@ func cmpFloat(a, b float64) int {
 }
 
 // parseInstant reads epoch milliseconds (how the docs pass dates to search,
-// hubspot.md §2) or an ISO 8601 timestamp/date into epoch ms.
+// docs/hubspot-api.md#search) or an ISO 8601 timestamp/date into epoch ms.
 func parseInstant(s string) (float64, bool) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		return f, true
@@ -350,8 +351,8 @@ func parseInstant(s string) (float64, bool) {
 }
 
 // containsToken mirrors CONTAINS_TOKEN: the value matches a whole word of the
-// property (split on anything not a letter or digit), or, with "*"
-// wildcards, the whole value or a word ("*@hubspot.com", hubspot.md §2).
+// property (split on anything not a letter or digit), or, with "*" wildcards,
+// the whole value or a word ("*@hubspot.com", docs/hubspot-api.md#search).
 // Case-insensitive.
 func containsToken(v, token string) bool {
 	v, token = strings.ToLower(v), strings.ToLower(token)
@@ -379,7 +380,7 @@ func containsToken(v, token string) bool {
 }
 
 // searchableProps are the default properties the free-text query searches
-// for contacts (hubspot.md §2).
+// for contacts (docs/hubspot-api.md#search).
 var searchableProps = []string{"firstname", "lastname", "email", "phone", "hs_additional_emails", "fax", "mobilephone", "company", "hs_marketable_until_renewal"}
 
 // matchQuery is a simple stand-in for HubSpot's free-text query: a

@@ -122,8 +122,8 @@ func TestHubSpotSearchSortAndPaging(t *testing.T) {
 	h, base := newHubSpotServer(t, HubSpotOptions{Now: clock.Now, SearchPerSecond: -1})
 	ids := h.Seed(25, func(i int) map[string]string { return map[string]string{"email": fmt.Sprintf("s%02d@x.io", i)} })
 
-	// The GT-last-id pattern (hubspot.md §2): sort by hs_object_id ASCENDING,
-	// filter GT the last id seen, restart paging each window.
+	// The GT-last-id pattern (docs/hubspot-api.md#search): sort by hs_object_id
+	// ASCENDING, filter GT the last id seen, restart paging each window.
 	var seen []string
 	last := "0"
 	for {

@@ -34,7 +34,8 @@ func hs(t *testing.T, base, method, path string, body any) response {
 
 var uuidLike = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-// requireHubSpotError checks the common error envelope (hubspot.md §4.4).
+// requireHubSpotError checks the common error envelope
+// (docs/hubspot-api.md#errors).
 func requireHubSpotError(t *testing.T, r response, status int, category string) map[string]any {
 	t.Helper()
 	require.Equal(t, status, r.Status, "body: %s", r.Body)
@@ -202,7 +203,8 @@ func TestHubSpotCreateGetPatchDelete(t *testing.T) {
 		"createdate": "2025-03-14T12:00:00.000Z", "lastmodifieddate": "2025-03-14T12:00:00.000Z", "hs_object_id": "1001",
 	}, created["properties"])
 
-	// 409 with the existing id, case-insensitive email (hubspot.md §1.4).
+	// 409 with the existing id, case-insensitive email
+	// (docs/hubspot-api.md#contacts).
 	r = hs(t, base, http.MethodPost, contactsBase, `{"properties":{"email":"jane.doe@example.COM"}}`)
 	m := requireHubSpotError(t, r, 409, "CONFLICT")
 	assert.Equal(t, []string{"category", "correlationId", "message", "status"}, keys(m))
@@ -357,7 +359,7 @@ func TestHubSpotRoutingAndAliases(t *testing.T) {
 	_, base := newHubSpotServer(t, HubSpotOptions{})
 	r := hs(t, base, http.MethodPost, "/crm/v3/objects/0-1", `{"properties":{"email":"a@b.co"}}`)
 	require.Equal(t, 201, r.Status, "0-1 is contacts")
-	requireHubSpotError(t, hs(t, base, http.MethodGet, "/crm/v3/objects/deals", nil), 404, "")
+	requireHubSpotError(t, hs(t, base, http.MethodGet, "/crm/v3/objects/tickets", nil), 404, "")
 	r = hs(t, base, http.MethodPut, contactsBase+"/1001", `{}`)
 	requireHubSpotError(t, r, 405, "")
 	assert.Equal(t, "DELETE, GET, PATCH", r.Header.Get("Allow"))

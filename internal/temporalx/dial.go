@@ -6,20 +6,29 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hubspot-extole/bridge/internal/codec"
 	"github.com/hubspot-extole/bridge/internal/logging"
+	"github.com/hubspot-extole/bridge/internal/metrics"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.uber.org/zap"
 )
 
 // ClientOptions reads the connection from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-// TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE and the TOML config file) with the SDK's envconfig.
+// TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE and the TOML config file) with the SDK's envconfig,
+// and the payload codec keys (PAYLOAD_CODEC_KEYS): every process encrypts what it writes.
 func ClientOptions(z *zap.Logger) (client.Options, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return client.Options{}, fmt.Errorf("temporal connection settings: %w", err)
 	}
 	opts.Logger = logging.Temporal(z)
+	opts.MetricsHandler = metrics.TemporalHandler(z) // the SDK's temporal_* series, on /metrics
+	c, err := codec.FromEnv()
+	if err != nil {
+		return client.Options{}, err
+	}
+	c.Configure(&opts)
 	return opts, nil
 }
 

@@ -57,7 +57,21 @@ func (l Limits) headroom() float64 {
 // ExtolePerSec is the rate the server dispatches Extole calls at on the shared queue, live and backfill
 // together.
 func (l Limits) ExtolePerSec() float64 {
-	return float64(l.ExtolePerMinute) / 60 * l.headroom() * (1 - legacyShare)
+	return l.queueRates()[workflows.ExtoleTaskQueue]
+}
+
+// queueRates is each API task queue's dispatch rate per second: rateHeadroom of the API's limit, split
+// between the shared queue and the retired backfill queue (legacyShare).
+func (l Limits) queueRates() map[string]float64 {
+	extole := float64(l.ExtolePerMinute) / 60 * l.headroom()
+	hubspot := float64(l.HubSpotPer10s) / 10 * l.headroom()
+	return map[string]float64{
+		workflows.ExtoleTaskQueue:          extole * (1 - legacyShare),
+		workflows.ExtoleBackfillTaskQueue:  extole * legacyShare,
+		workflows.HubSpotTaskQueue:         hubspot * (1 - legacyShare),
+		workflows.HubSpotBackfillTaskQueue: hubspot * legacyShare,
+		workflows.HubSpotSearchTaskQueue:   float64(l.HubSpotSearchPerSec) * l.headroom(),
+	}
 }
 
 // rateHeadroom keeps the dispatch rate under the API's limit: the server's limiter lets each task-queue
@@ -87,31 +101,33 @@ const legacyShare = 0.05
 // queue. Live and backfill activities share each API's queue; the server dispatches live ones first
 // (task-queue priority, workflows/policy.go), so the backfill gets whatever live traffic leaves.
 func NewWorkers(c client.Client, acts Activities, lim Limits) []worker.Worker {
-	headroom := lim.headroom()
-	extolePerSec := float64(lim.ExtolePerMinute) / 60 * headroom
-	hubspotPerSec := float64(lim.HubSpotPer10s) / 10 * headroom
-	searchPerSec := float64(lim.HubSpotSearchPerSec) * headroom
-
+	rates := lim.queueRates()
 	wf := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(wf)
 	wf.RegisterActivity(&activities.Temporal{Client: c}) // the backfill's signals to ShareLinkSync
+	// Privacy deletions: stopping a contact's workflows runs here, the Extole erasure on Extole's queue.
+	privacy := &activities.Privacy{Temporal: c, Extole: acts.Extole.Client}
+	wf.RegisterActivity(privacy)
+	wf.RegisterActivity(&workflows.RewardActivities{Client: c}) // reconciliation → each person's RewardSync
 
-	apiWorker := func(queue string, perSec float64, act any) worker.Worker {
+	apiWorker := func(queue string, regs ...any) worker.Worker {
 		w := worker.New(c, queue, worker.Options{
-			TaskQueueActivitiesPerSecond:       perSec,
+			TaskQueueActivitiesPerSecond:       rates[queue],
 			MaxConcurrentActivityExecutionSize: 50,
 			MaxConcurrentActivityTaskPollers:   8,
 		})
-		w.RegisterActivity(act)
+		for _, act := range regs {
+			w.RegisterActivity(act)
+		}
 		return w
 	}
 	return []worker.Worker{
 		wf,
-		apiWorker(workflows.ExtoleTaskQueue, lim.ExtolePerSec(), acts.Extole),
-		apiWorker(workflows.ExtoleBackfillTaskQueue, extolePerSec*legacyShare, acts.Extole),
-		apiWorker(workflows.HubSpotTaskQueue, hubspotPerSec*(1-legacyShare), acts.HubSpot),
-		apiWorker(workflows.HubSpotBackfillTaskQueue, hubspotPerSec*legacyShare, acts.HubSpot),
-		apiWorker(workflows.HubSpotSearchTaskQueue, searchPerSec, acts.HubSpot),
+		apiWorker(workflows.ExtoleTaskQueue, acts.Extole, privacy),
+		apiWorker(workflows.ExtoleBackfillTaskQueue, acts.Extole),
+		apiWorker(workflows.HubSpotTaskQueue, acts.HubSpot),
+		apiWorker(workflows.HubSpotBackfillTaskQueue, acts.HubSpot),
+		apiWorker(workflows.HubSpotSearchTaskQueue, acts.HubSpot),
 	}
 }
 

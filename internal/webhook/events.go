@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -46,6 +47,7 @@ func (s *server) hubspotEvent(c *gin.Context) {
 		fail(c, http.StatusBadRequest, ferr.field, ferr.msg)
 		return
 	}
+	in.ReceivedAt = time.Now().UTC()
 	if _, ok := in.Data["extole_app_type"]; !ok {
 		in.Data["extole_app_type"] = json.RawMessage(`"hubspot"`)
 	}
@@ -55,7 +57,7 @@ func (s *server) hubspotEvent(c *gin.Context) {
 	defer cancel()
 	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.EventWorkflow(in.EventName), in)
 	if err == nil {
-		s.Log.Info("event accepted", zap.String("workflow_id", opts.ID), zap.String("event_name", in.EventName))
+		s.Log.Info("event accepted", zap.String("workflow_id", opts.ID), zap.String("partner_conversion_id", in.PartnerConversionID()), zap.String("event_name", in.EventName))
 	}
 	s.answerStart(c, opts.ID, run, err)
 }

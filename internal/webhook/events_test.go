@@ -142,7 +142,7 @@ func TestEventStartOptionsAndPassThrough(t *testing.T) {
 	st := ft.starts[0]
 	assert.Equal(t, workflows.TaskQueue, st.opts.TaskQueue)
 	assert.True(t, st.opts.WorkflowExecutionErrorWhenAlreadyStarted)
-	assert.Equal(t, "converted → Extole for Deal@… (deal-9)", st.opts.StaticSummary)
+	assert.Equal(t, "converted → Extole for …@example.com (deal-9)", st.opts.StaticSummary)
 	assert.Equal(t, `"99.50"`, string(st.in.Data["amount"]), "strings stay strings")
 	assert.JSONEq(t, `{"a":[1,2]}`, string(st.in.Data["nested"]))
 	assert.Equal(t, `"hubspot"`, string(st.in.Data["extole_app_type"]), "added when absent")

@@ -12,9 +12,9 @@ import (
 )
 
 // HubSpotAuth authenticates HubSpot's workflow webhooks. A HubSpot "Send a webhook" action uses one of two
-// authentication types (reference hubspot.md §6a): an API key in a header or query parameter, or a
-// request signature made with the app's client secret. A deployment may have actions of both kinds, so a
-// request passes when it carries a valid signature or the right API key. A request that carries a
+// authentication types (docs/hubspot-api.md#webhook-authentication): an API key in a header or query
+// parameter, or a request signature made with the app's client secret. A deployment may have actions of both
+// kinds, so a request passes when it carries a valid signature or the right API key. A request that carries a
 // signature which does not verify is refused even if it also carries a key: someone tampered with it.
 type HubSpotAuth struct {
 	APIKey        string // HUBSPOT_WEBHOOK_API_KEY; "" = API-key authentication off
@@ -59,8 +59,9 @@ func (a HubSpotAuth) verify(r *http.Request, body []byte) error {
 	return errUnauthenticated
 }
 
-// verifySignature checks whichever signature version the request carries: v3 when its headers are
-// present, else X-HubSpot-Signature as v2 or v1 per X-HubSpot-Signature-Version (reference §6c).
+// verifySignature checks whichever signature version the request carries: v3 when its headers are present,
+// else X-HubSpot-Signature as v2 or v1 per X-HubSpot-Signature-Version
+// (docs/hubspot-api.md#request-signatures).
 func (a HubSpotAuth) verifySignature(r *http.Request, body []byte) (ok, present bool) {
 	if sig := r.Header.Get("X-HubSpot-Signature-v3"); sig != "" {
 		now := time.Now

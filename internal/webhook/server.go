@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hubspot-extole/bridge/internal/config"
+	"github.com/hubspot-extole/bridge/internal/metrics"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
@@ -41,6 +42,10 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// MaxInFlight caps the webhook requests handled at once; 0 means defaultMaxInFlight.
 	MaxInFlight int
+	// App are the settings the HubSpot app-webhook workflows start with.
+	App AppFlow
+	// RewardEventName is the HubSpot custom event each reward state change is also sent as; "" = off.
+	RewardEventName string
 }
 
 // defaultMaxInFlight bounds what slow or flooding senders can hold: each in-flight request may buffer a
@@ -93,13 +98,16 @@ func NewRouter(d Deps) *gin.Engine {
 	s := &server{Deps: d}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
+	r.GET("/metrics", gin.WrapH(metrics.Handler()))
 	maxInFlight := d.MaxInFlight
 	if maxInFlight <= 0 {
 		maxInFlight = defaultMaxInFlight
 	}
 	limit := limitInFlight(maxInFlight)
-	r.POST("/webhooks/hubspot/events", limit, s.hubspotEvent)
-	r.POST("/webhooks/extole/share-links", limit, s.extoleShareLink)
+	r.POST("/webhooks/hubspot/events", observe("hubspot_events"), limit, s.hubspotEvent)
+	r.POST("/webhooks/extole/share-links", observe("extole_share_links"), limit, s.extoleShareLink)
+	r.POST("/webhooks/hubspot/app", observe("hubspot_app"), limit, s.hubspotApp)
+	r.POST("/webhooks/extole/rewards", observe("extole_rewards"), limit, s.extoleReward)
 	r.NoRoute(func(c *gin.Context) {
 		fail(c, http.StatusNotFound, "", "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
 	})
@@ -137,6 +145,40 @@ func accessLog(z *zap.Logger) gin.HandlerFunc {
 			zap.Duration("duration", time.Since(start)),
 			zap.String("remote", c.ClientIP()),
 		)
+	}
+}
+
+// observe counts and times one endpoint's requests (bridge_webhooks_total{endpoint,outcome},
+// bridge_webhook_duration_seconds). The outcome is the one the handler set with setOutcome, else the one
+// the answer's status implies.
+func observe(endpoint string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		outcome := c.GetString(outcomeKey)
+		if outcome == "" {
+			outcome = outcomeOf(c.Writer.Status())
+		}
+		metrics.ObserveWebhook(endpoint, outcome, time.Since(start))
+	}
+}
+
+const outcomeKey = "bridge.webhook.outcome"
+
+// setOutcome records what became of the request, for answers whose status does not say it (a 200 is a
+// duplicate or a superseded link).
+func setOutcome(c *gin.Context, outcome string) { c.Set(outcomeKey, outcome) }
+
+func outcomeOf(status int) string {
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return metrics.OutcomeUnauthorized
+	case status >= 500:
+		return metrics.OutcomeUnavailable
+	case status >= 400:
+		return metrics.OutcomeRejected
+	default:
+		return metrics.OutcomeAccepted
 	}
 }
 
@@ -190,6 +232,7 @@ func (s *server) answerStart(c *gin.Context, workflowID string, run client.Workf
 	case err == nil:
 		c.JSON(http.StatusAccepted, gin.H{"status": "accepted", "workflow_id": run.GetID(), "run_id": run.GetRunID()})
 	case errors.As(err, &dup):
+		setOutcome(c, metrics.OutcomeDuplicate)
 		c.JSON(http.StatusOK, gin.H{"status": "duplicate", "workflow_id": workflowID, "run_id": dup.RunId})
 	case isInvalidArgument(err):
 		// The server refused the start itself (e.g. a search attribute is not registered): a deployment
@@ -221,10 +264,12 @@ func DepsFrom(cfg config.Config, c client.Client, log *zap.Logger) Deps {
 		},
 		TrustedProxies: cfg.TrustedProxies,
 		MaxInFlight:    cfg.MaxInFlight,
+		App:            AppFlow{WonStages: cfg.HubSpotWonStages, Hold: cfg.DealHoldPeriod, ContactWait: cfg.DealContactWait},
 		Extole: ExtoleAuth{
 			Token:      cfg.ExtoleWebhookToken.Reveal(),
 			SigningKey: cfg.ExtoleSigningKey.Reveal(),
 			Sandbox:    cfg.Sandbox,
 		},
+		RewardEventName: cfg.RewardEventName(),
 	}
 }

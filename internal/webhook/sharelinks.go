@@ -25,7 +25,7 @@ import (
 
 // ExtoleAuth authenticates Extole's outbound webhooks. A client key of algorithm "Password" makes Extole
 // send `Authorization: Bearer <key>`; an HS256 key adds X-Extole-Signature, the lowercase hex HMAC-SHA256
-// of the raw body (reference extole.md §4).
+// of the raw body (docs/extole-api.md#outbound-webhooks).
 type ExtoleAuth struct {
 	Token      string // EXTOLE_WEBHOOK_TOKEN
 	SigningKey string // EXTOLE_WEBHOOK_SIGNING_KEY; "" = no signature required
@@ -58,8 +58,8 @@ func (a ExtoleAuth) verify(r *http.Request, body []byte) error {
 	return nil
 }
 
-// envelopeKeys are the flat body's metadata and Extole identities, not HubSpot contact properties
-// ("Share Link Created" template, reference extole.md §4). The nested {"properties": …} form is written
+// envelopeKeys are the flat body's metadata and Extole identities, not HubSpot contact properties ("Share
+// Link Created" template, docs/extole-api.md#outbound-webhooks). The nested {"properties": …} form is written
 // as sent: it was built for HubSpot's API, so its keys are HubSpot properties.
 var envelopeKeys = []string{"event", "event_name", "timestamp", "event_time", "type", "event_id", "partner_user_id", "person_id"}
 
@@ -86,11 +86,13 @@ func (s *server) extoleShareLink(c *gin.Context) {
 		fail(c, http.StatusUnsupportedMediaType, "", "Content-Type must be application/json")
 		return
 	}
-	link, ferr := parseShareLink(body, time.Now().UTC())
+	received := time.Now().UTC()
+	link, ferr := parseShareLink(body, received)
 	if ferr != nil {
 		fail(c, http.StatusBadRequest, ferr.field, ferr.msg)
 		return
 	}
+	link.ReceivedAt = received
 	s.submitShareLink(c, link)
 }
 
@@ -122,6 +124,7 @@ func (s *server) submitShareLink(c *gin.Context, link workflows.ShareLink) {
 		if ack.Status == workflows.LinkAccepted {
 			status = http.StatusAccepted
 		}
+		setOutcome(c, ack.Status) // the workflow's statuses are the metric's outcomes
 		c.JSON(status, gin.H{"status": ack.Status, "workflow_id": opts.ID, "run_id": h.RunID()})
 		return
 	}
