@@ -89,8 +89,8 @@ unit:
 # (testdata/fuzz/<target>/ and the f.Add seeds) run as ordinary tests in `make test`.
 FUZZTIME     ?= 30s
 FUZZ_TARGETS := FuzzParseEvent:./internal/webhook FuzzParseShareLink:./internal/webhook FuzzParseAppEvents:./internal/webhook \
-	FuzzExtoleSignature:./internal/webhook FuzzVerifyV1:./internal/hubspot FuzzVerifyV2:./internal/hubspot \
-	FuzzVerifyV3:./internal/hubspot FuzzErrorFromResponse:./internal/hubspot FuzzErrorFrom:./internal/extole \
+	FuzzExtoleSignature:./internal/webhook FuzzVerifyV1:./internal/webhook/hubspotsig FuzzVerifyV2:./internal/webhook/hubspotsig \
+	FuzzVerifyV3:./internal/webhook/hubspotsig FuzzErrorFromResponse:./internal/hubspot FuzzErrorFrom:./internal/extole \
 	FuzzLinkReader:./internal/batchfile
 
 fuzz:

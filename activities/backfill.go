@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/metrics"
@@ -77,7 +78,7 @@ func (a *Extole) FindShareable(ctx context.Context, in ShareableInput) (Shareabl
 	}
 	if len(list) == 0 {
 		// "taken" but nothing listed: Extole's state is settling; retry.
-		return ShareableRef{}, applicationError("Extole", ErrTypeUnavailable, true, 0,
+		return ShareableRef{}, applicationError(ErrTypeExtoleUnavailable, true, 0,
 			&extole.Error{Kind: extole.KindTransient, Code: "shareable_not_listed", Message: "shareable reported taken but not listed yet"})
 	}
 	pick := list[0]
@@ -146,7 +147,7 @@ type SearchUnlinkedInput struct {
 // SearchUnlinked returns the next contacts, by ascending hs_object_id, that lack share_link or
 // share_code; keyset paging keeps it correct past HubSpot's 10,000-result cap (SearchContactsLacking).
 func (a *HubSpot) SearchUnlinked(ctx context.Context, in SearchUnlinkedInput) (UnlinkedPage, error) {
-	page, err := a.Client.SearchContactsLacking(ctx, LinkProperties, in.AfterID, in.Limit, append([]string{"email", "firstname", "lastname"}, LinkProperties...))
+	page, err := a.Client.SearchContactsLacking(ctx, contact.LinkProperties, in.AfterID, in.Limit, append([]string{"email", "firstname", "lastname"}, contact.LinkProperties...))
 	if err != nil {
 		return UnlinkedPage{}, TranslateHubSpotError(err)
 	}
@@ -156,7 +157,7 @@ func (a *HubSpot) SearchUnlinked(ctx context.Context, in SearchUnlinkedInput) (U
 		out.Contacts = append(out.Contacts, ContactRef{
 			ID: c.ID, Email: strings.TrimSpace(c.Properties["email"]),
 			FirstName: c.Properties["firstname"], LastName: c.Properties["lastname"],
-			ShareLink: c.Properties["share_link"], ShareCode: c.Properties["share_code"],
+			ShareLink: c.Properties[contact.PropShareLink], ShareCode: c.Properties[contact.PropShareCode],
 		})
 	}
 	return out, nil
@@ -165,21 +166,18 @@ func (a *HubSpot) SearchUnlinked(ctx context.Context, in SearchUnlinkedInput) (U
 // ReadLinks reads the current share_link and share_code of up to 100 contacts by email in one batch read.
 // Only contacts that exist are returned; the values are as HubSpot holds them (empty = lacking).
 func (a *HubSpot) ReadLinks(ctx context.Context, emails []string) ([]LinkWrite, error) {
-	found, err := a.Client.ReadContactsByEmail(ctx, emails, LinkProperties)
+	found, err := a.Client.ReadContactsByEmail(ctx, emails, contact.LinkProperties)
 	if err != nil {
 		return nil, TranslateHubSpotError(err)
 	}
 	out := make([]LinkWrite, 0, len(found))
 	for _, email := range emails { // in input order, so the result reads like the request
 		if c, ok := found[strings.ToLower(strings.TrimSpace(email))]; ok {
-			out = append(out, LinkWrite{Email: email, ShareLink: c.Properties["share_link"], ShareCode: c.Properties["share_code"]})
+			out = append(out, LinkWrite{Email: email, ShareLink: c.Properties[contact.PropShareLink], ShareCode: c.Properties[contact.PropShareCode]})
 		}
 	}
 	return out, nil
 }
-
-// LinkProperties are the properties a linked contact has; a contact lacking either is backfilled.
-var LinkProperties = []string{"share_link", "share_code"}
 
 // LinkWrite is one contact's link to write back; an empty value is not written (it would clear the
 // property).
@@ -208,10 +206,10 @@ func (a *HubSpot) WriteLinks(ctx context.Context, links []LinkWrite) (WriteLinks
 	for _, l := range links {
 		props := map[string]string{}
 		if l.ShareLink != "" {
-			props["share_link"] = l.ShareLink
+			props[contact.PropShareLink] = l.ShareLink
 		}
 		if l.ShareCode != "" {
-			props["share_code"] = l.ShareCode
+			props[contact.PropShareCode] = l.ShareCode
 		}
 		inputs = append(inputs, hubspot.ContactInput{Email: l.Email, Properties: props})
 	}

@@ -21,12 +21,12 @@ func TestTranslateExtoleError(t *testing.T) {
 		wantRetryable bool
 		wantDelay     time.Duration
 	}{
-		{extole.KindInvalid, 0, "ExtoleRejected", false, 0},
-		{extole.KindNotFound, 0, "ExtoleNotFound", false, 0},
-		{extole.KindRateLimited, 7 * time.Second, "ExtoleRateLimited", true, 7 * time.Second},
-		{extole.KindRateLimited, 0, "ExtoleRateLimited", true, 0},
-		{extole.KindAuth, 0, "ExtoleAuthFailed", true, 0},
-		{extole.KindTransient, 2 * time.Second, "ExtoleUnavailable", true, 2 * time.Second},
+		{extole.KindInvalid, 0, ErrTypeExtoleRejected, false, 0},
+		{extole.KindNotFound, 0, ErrTypeExtoleNotFound, false, 0},
+		{extole.KindRateLimited, 7 * time.Second, ErrTypeExtoleRateLimited, true, 7 * time.Second},
+		{extole.KindRateLimited, 0, ErrTypeExtoleRateLimited, true, 0},
+		{extole.KindAuth, 0, ErrTypeExtoleAuth, true, 0},
+		{extole.KindTransient, 2 * time.Second, ErrTypeExtoleUnavailable, true, 2 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantType, func(t *testing.T) {
@@ -66,12 +66,12 @@ func TestTranslateHubSpotValidationError(t *testing.T) {
 		{
 			name:     "'does not exist' wording without the code",
 			err:      &hubspot.Error{Kind: hubspot.KindInvalid, Status: 400, Category: "VALIDATION_ERROR", Message: `Property "x" does not exist`, Errors: []hubspot.ErrorDetail{{Message: `Property "x" does not exist`}}},
-			wantType: "HubSpotRejected",
+			wantType: ErrTypeHubSpotRejected,
 		},
 		{
 			name:     "code outside a validation error",
 			err:      &hubspot.Error{Kind: hubspot.KindInvalid, Status: 400, Category: "BAD_REQUEST", Errors: []hubspot.ErrorDetail{{Code: "PROPERTY_DOESNT_EXIST", In: "x"}}},
-			wantType: "HubSpotRejected",
+			wantType: ErrTypeHubSpotRejected,
 		},
 	}
 	for _, tt := range tests {

@@ -53,14 +53,14 @@ func TranslateExtoleError(err error) error {
 	}
 	switch e.Kind {
 	case extole.KindInvalid:
-		return applicationError("Extole", ErrTypeRejected, false, 0, e)
+		return applicationError(ErrTypeExtoleRejected, false, 0, e)
 	case extole.KindNotFound:
-		return applicationError("Extole", ErrTypeNotFound, false, 0, e)
+		return applicationError(ErrTypeExtoleNotFound, false, 0, e)
 	case extole.KindRateLimited:
-		return applicationError("Extole", ErrTypeRateLimited, true, e.RetryAfter, e)
+		return applicationError(ErrTypeExtoleRateLimited, true, e.RetryAfter, e)
 	case extole.KindAuth:
-		return applicationError("Extole", ErrTypeAuth, true, 0, e)
+		return applicationError(ErrTypeExtoleAuth, true, 0, e)
 	default:
-		return applicationError("Extole", ErrTypeUnavailable, true, e.RetryAfter, e)
+		return applicationError(ErrTypeExtoleUnavailable, true, e.RetryAfter, e)
 	}
 }

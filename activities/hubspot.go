@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/metrics"
 	"go.temporal.io/sdk/activity"
@@ -14,57 +15,6 @@ import (
 type HubSpot struct {
 	Client *hubspot.Client
 }
-
-// PropertyGroup and ContactProperties are the custom contact properties the bridge writes. Setup creates
-// them (starter setup hubspot, and the worker at start); a write that finds one missing creates them too.
-const (
-	PropertyGroup      = "extole"
-	PropertyGroupLabel = "Extole referrals"
-)
-
-// ContactProperties are text properties in PropertyGroup.
-var ContactProperties = []hubspot.PropertyDef{
-	{Name: "share_link", Label: "Extole share link", Description: "The advocate's personal Extole referral link."},
-	{Name: "share_code", Label: "Extole share code", Description: "The advocate's Extole share code (the slug of the share link)."},
-	{Name: "advocate_code", Label: "Advocate code", Description: "The share code of the advocate who referred this contact."},
-	{Name: "extole_app_type", Label: "Extole app type", Description: "The integration that wrote the Extole data."},
-}
-
-// ReferralGraphProperties are the referral graph's contact properties (who referred a friend; an
-// advocate's counts, recomputed from Extole's relationships).
-var ReferralGraphProperties = []hubspot.PropertyDef{
-	{Name: PropReferredByEmail, Label: "Referred by (email)", Description: "Email of the Extole advocate who referred this contact."},
-	{Name: PropReferredByCode, Label: "Referred by (share code)", Description: "Share code of the Extole advocate who referred this contact."},
-	{Name: PropReferralsCount, Label: "Extole referrals", Description: "Friends this advocate referred, as Extole's relationships count them.", Type: hubspot.PropertyNumber},
-	{Name: PropConvertedReferralsCount, Label: "Extole converted referrals", Description: "Referred friends with a converted event in Extole.", Type: hubspot.PropertyNumber},
-}
-
-// Names of ReferralGraphProperties.
-const (
-	PropReferredByEmail         = "extole_referred_by_email"
-	PropReferredByCode          = "extole_referred_by_code"
-	PropReferralsCount          = "extole_referrals_count"
-	PropConvertedReferralsCount = "extole_converted_referrals_count"
-)
-
-// RewardProperties are the reward state's contact properties (issue 11, rewards): the latest reward
-// change and counts derived from every reward Extole reported for the person.
-var RewardProperties = []hubspot.PropertyDef{
-	{Name: PropRewardState, Label: "Extole reward state", Description: "State of the contact's most recently changed Extole reward (EARNED, FULFILLED, SENT, REDEEMED, CANCELED, REVOKED, FAILED, …)."},
-	{Name: PropRewardValue, Label: "Extole reward value", Description: "Face value and type of that reward, e.g. 50 USD."},
-	{Name: PropRewardsEarned, Label: "Extole rewards earned", Description: "Rewards earned, not counting canceled or revoked ones.", Type: hubspot.PropertyNumber},
-	{Name: PropRewardsValueTotal, Label: "Extole rewards value total", Description: "Sum of the face values of those rewards, per value type, e.g. 150 USD."},
-	{Name: PropLastRewardAt, Label: "Extole last reward at", Description: "When the contact's latest reward change happened (ISO 8601, UTC)."},
-}
-
-// Names of RewardProperties.
-const (
-	PropRewardState       = "extole_reward_state"
-	PropRewardValue       = "extole_reward_value"
-	PropRewardsEarned     = "extole_rewards_earned"
-	PropRewardsValueTotal = "extole_rewards_value_total"
-	PropLastRewardAt      = "extole_last_reward_at"
-)
 
 // ErrTypePropertiesRejected marks a HubSpot validation error that names the properties it refused (one
 // that does not exist, an invalid value or option). Its details are the []RejectedProperty, so the
@@ -117,7 +67,7 @@ func (a *HubSpot) UpsertContact(ctx context.Context, in UpsertContactInput) (Ups
 // Kept only for workflow executions started before property setup moved to CreatePropertyGroup and
 // CreateProperty (one request each): it makes up to 10 requests in one activity, past the rate limit.
 func (a *HubSpot) EnsureProperties(ctx context.Context) (PropertiesReport, error) {
-	rep, err := a.Client.EnsureContactProperties(ctx, PropertyGroup, PropertyGroupLabel, ContactProperties)
+	rep, err := a.Client.EnsureContactProperties(ctx, contact.PropertyGroup, contact.PropertyGroupLabel, HubSpotPropertyDefs(contact.Properties))
 	out := PropertiesReport{GroupCreated: rep.GroupCreated, Created: rep.Created, Existing: rep.Existing}
 	if err != nil {
 		return out, TranslateHubSpotError(err)
@@ -145,17 +95,17 @@ func TranslateHubSpotError(err error) error {
 	switch e.Kind {
 	case hubspot.KindInvalid:
 		if rejected := rejectedProperties(e); len(rejected) > 0 {
-			return applicationError("", ErrTypePropertiesRejected, false, 0, e, rejected)
+			return applicationError(ErrTypePropertiesRejected, false, 0, e, rejected)
 		}
-		return applicationError("HubSpot", ErrTypeRejected, false, 0, e)
+		return applicationError(ErrTypeHubSpotRejected, false, 0, e)
 	case hubspot.KindNotFound:
-		return applicationError("HubSpot", ErrTypeNotFound, false, 0, e)
+		return applicationError(ErrTypeHubSpotNotFound, false, 0, e)
 	case hubspot.KindRateLimited:
-		return applicationError("HubSpot", ErrTypeRateLimited, true, e.RetryAfter, e)
+		return applicationError(ErrTypeHubSpotRateLimited, true, e.RetryAfter, e)
 	case hubspot.KindAuth:
-		return applicationError("HubSpot", ErrTypeAuth, true, 0, e)
+		return applicationError(ErrTypeHubSpotAuth, true, 0, e)
 	default: // transient, and a 409 from a concurrent create: the next attempt updates instead
-		return applicationError("HubSpot", ErrTypeUnavailable, true, e.RetryAfter, e)
+		return applicationError(ErrTypeHubSpotUnavailable, true, e.RetryAfter, e)
 	}
 }
 

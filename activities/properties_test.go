@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
@@ -17,7 +19,7 @@ import (
 // Every property-setup activity is exactly one HubSpot request (the task-queue rate limit counts
 // activities), and "already exists" is success, not an error.
 func TestPropertyActivitiesOneRequestEach(t *testing.T) {
-	shareLink := ContactProperties[0]
+	shareLink := contact.Properties[0]
 	createGroup := func(a *HubSpot) (CreatedResult, error) { return a.CreatePropertyGroup(context.Background()) }
 	createShareLink := func(a *HubSpot) (CreatedResult, error) { return a.CreateProperty(context.Background(), shareLink) }
 
@@ -33,12 +35,12 @@ func TestPropertyActivitiesOneRequestEach(t *testing.T) {
 		{name: "group exists (409)", before: []func(*HubSpot) (CreatedResult, error){createGroup}, call: createGroup},
 		{name: "property created", before: []func(*HubSpot) (CreatedResult, error){createGroup}, call: createShareLink, wantCreated: true},
 		{name: "property exists (409)", before: []func(*HubSpot) (CreatedResult, error){createGroup, createShareLink}, call: createShareLink},
-		{name: "property without its group is rejected", call: createShareLink, wantErrType: "HubSpot" + ErrTypeRejected},
-		{name: "429 is retried later", call: createGroup, faults: sandbox.Faults{ForceStatus: 429}, wantErrType: "HubSpot" + ErrTypeRateLimited},
+		{name: "property without its group is rejected", call: createShareLink, wantErrType: ErrTypeHubSpotRejected},
+		{name: "429 is retried later", call: createGroup, faults: sandbox.Faults{ForceStatus: 429}, wantErrType: ErrTypeHubSpotRateLimited},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := sandbox.NewHubSpot(sandbox.HubSpotOptions{})
+			fake := hubspotsim.New(hubspotsim.Options{})
 			srv := httptest.NewServer(fake)
 			t.Cleanup(srv.Close)
 			a := &HubSpot{Client: hubspot.New(srv.URL, "pat-test", nil)}

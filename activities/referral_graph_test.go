@@ -8,13 +8,13 @@ import (
 
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
-	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestEnsureReferralLabelsCreatesThePairOnce(t *testing.T) {
-	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{})
+	hs := hubspotsim.New(hubspotsim.Options{})
 	srv := httptest.NewServer(hs)
 	defer srv.Close()
 	c := hubspot.New(srv.URL, "tok", nil)

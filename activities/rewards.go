@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"go.temporal.io/sdk/activity"
@@ -79,8 +80,8 @@ type RewardContact struct {
 // FindRewardContact reads the contact by email with the reward properties. It never creates one: rewards
 // are written onto contacts HubSpot already has.
 func (a *HubSpot) FindRewardContact(ctx context.Context, email string) (RewardContact, error) {
-	names := make([]string, len(RewardProperties))
-	for i, d := range RewardProperties {
+	names := make([]string, len(contact.RewardProperties))
+	for i, d := range contact.RewardProperties {
 		names[i] = d.Name
 	}
 	found, err := a.Client.ReadContactsByEmail(ctx, []string{email}, names)

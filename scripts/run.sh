@@ -93,6 +93,11 @@ else
     export EXTOLE_WEBHOOK_TOKEN; EXTOLE_WEBHOOK_TOKEN=$(random_key)
     generated+=("EXTOLE_WEBHOOK_TOKEN=$EXTOLE_WEBHOOK_TOKEN")
   fi
+  # The simulated HubSpot app signs its webhooks with the client secret the bridge verifies them with.
+  if [[ " ${sandboxed[*]} " == *" HubSpot "* ]] && [ -z "${HUBSPOT_CLIENT_SECRET:-}" ]; then
+    export HUBSPOT_CLIENT_SECRET; HUBSPOT_CLIENT_SECRET=$(random_key)
+    generated+=("HUBSPOT_CLIENT_SECRET=$HUBSPOT_CLIENT_SECRET")
+  fi
 fi
 if [ ${#sandboxed[@]} -gt 0 ]; then
   echo "No credentials for ${sandboxed[*]}: starting the sandbox (simulated APIs on loopback)..."
@@ -124,6 +129,7 @@ cat <<MSG
  Temporal Web UI : http://localhost:$TEMPORAL_UI_PORT (payloads decrypted by the codec server, http://127.0.0.1:$CODEC_PORT)
  Webhook (HubSpot): http://localhost:$HTTP_PORT/webhooks/hubspot/events
  Webhook (Extole) : http://localhost:$HTTP_PORT/webhooks/extole/share-links
+ Metrics         : http://localhost:$HTTP_PORT/metrics (webhook server), http://${METRICS_ADDR:-127.0.0.1:9464}/metrics (worker)
 MSG
 if [[ " ${sandboxed[*]} " == *" Extole "* ]]; then
   echo " Sandbox Extole  : http://127.0.0.1:8091/_sandbox/events   (what Extole received)"

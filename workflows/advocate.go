@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/hubspot"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -60,7 +60,7 @@ func AdvocateSignup(ctx workflow.Context, in AdvocateInput) (EventResult, error)
 		return EventResult{}, err
 	}
 	var a *activities.HubSpot
-	var c hubspot.Contact
+	var c activities.Contact
 	if err := workflow.ExecuteActivity(withHubSpot(ctx), a.GetContact, in.ContactID).Get(ctx, &c); err != nil {
 		return EventResult{}, err
 	}
@@ -70,7 +70,7 @@ func AdvocateSignup(ctx workflow.Context, in AdvocateInput) (EventResult, error)
 			"HubSpot contact "+in.ContactID+" has no email: Extole needs one for signed_up; add it and set advocate_code again",
 			ErrTypeContactNoEmail, nil)
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, ContactEmailHash.ValueSet(HashEmail(email))); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, ContactEmailHash.ValueSet(contact.HashEmail(email))); err != nil {
 		return EventResult{}, err
 	}
 	data := eventData(

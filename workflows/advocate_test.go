@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -52,7 +51,7 @@ func TestAdvocateSignup(t *testing.T) {
 			hs, ex := &activities.HubSpot{}, &activities.Extole{}
 			env.RegisterActivity(hs)
 			env.RegisterActivity(ex)
-			env.OnActivity(hs.GetContact, mock.Anything, "123").Return(hubspot.Contact{ID: "123", Properties: map[string]string{
+			env.OnActivity(hs.GetContact, mock.Anything, "123").Return(activities.Contact{ID: "123", Properties: map[string]string{
 				"email": tt.email, "firstname": "Jane", "lastname": "Doe", "company": "Example Co"}}, nil)
 			var sent []activities.SendEventInput
 			env.OnActivity(ex.SendEvent, mock.Anything, mock.Anything).Return(func(_ context.Context, ev activities.SendEventInput) (activities.SendEventResult, error) {

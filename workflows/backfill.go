@@ -10,6 +10,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/contact"
+	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -28,8 +29,8 @@ const (
 
 // Backfill defaults.
 const (
-	DefaultBackfillPageSize    = 100 // one HubSpot batch write per page
-	DefaultBackfillConcurrency = 100 // contacts in flight per page; the task-queue limits pace them
+	DefaultBackfillPageSize    = hubspot.MaxBatchSize // one HubSpot batch write per page
+	DefaultBackfillConcurrency = 100                  // contacts in flight per page; the task-queue limits pace them
 	keepFailureSamples         = 20
 )
 
@@ -228,7 +229,7 @@ func ShareLinkBackfill(ctx workflow.Context, in BackfillInput) (BackfillProgress
 		p.StartedAt = workflow.Now(ctx)
 		p.DryRun = in.DryRun
 	}
-	if b.in.PageSize <= 0 || b.in.PageSize > 100 {
+	if b.in.PageSize <= 0 || b.in.PageSize > hubspot.MaxBatchSize {
 		b.in.PageSize = DefaultBackfillPageSize
 	}
 	if b.in.Concurrency <= 0 {
@@ -466,7 +467,7 @@ func (b *backfillRun) stillLacking(ctx workflow.Context) (int, []string, error) 
 			if c.Email != "" {
 				n++
 				if len(samples) < keepFailureSamples {
-					samples = append(samples, MaskEmail(c.Email))
+					samples = append(samples, contactLabel(c))
 				}
 			}
 		}
@@ -550,7 +551,7 @@ func (b *backfillRun) finish(ctx workflow.Context, w *pageWork) error {
 	if b.in.Route == BackfillRouteEvents {
 		for i, err := range errs {
 			if err != nil {
-				b.fail(contacts[i].Email, failureReason(err))
+				b.fail(contacts[i], failureReason(err))
 			}
 		}
 		return nil
@@ -561,7 +562,7 @@ func (b *backfillRun) finish(ctx workflow.Context, w *pageWork) error {
 	for i, l := range links {
 		switch {
 		case errs[i] != nil:
-			b.fail(contacts[i].Email, failureReason(errs[i]))
+			b.fail(contacts[i], failureReason(errs[i]))
 		case l != nil && singleWriter:
 			// The search returned what the contact has: only what it lacks is written.
 			if lw, ok := onlyMissing(*l, activities.LinkWrite{ShareLink: contacts[i].ShareLink, ShareCode: contacts[i].ShareCode}); ok {
@@ -582,8 +583,16 @@ func (b *backfillRun) finish(ctx workflow.Context, w *pageWork) error {
 		return err
 	}
 	p.Linked += res.Written
+	byEmail := make(map[string]activities.ContactRef, len(contacts))
+	for _, c := range contacts {
+		byEmail[contact.NormalizeEmail(c.Email)] = c
+	}
 	for _, f := range res.Failed {
-		b.fail(f.Email, f.Reason)
+		c, ok := byEmail[contact.NormalizeEmail(f.Email)]
+		if !ok {
+			c = activities.ContactRef{Email: f.Email}
+		}
+		b.fail(c, f.Reason)
 	}
 	if singleWriter {
 		return reassertWritten(ctx, writes, res.Failed)
@@ -629,7 +638,7 @@ func linkInExtole(ctx workflow.Context, email, label string) (*activities.LinkWr
 				return nil, err
 			}
 			if !person.Found {
-				return nil, fmt.Errorf("extole reported %s taken but finds no person", MaskEmail(email))
+				return nil, fmt.Errorf("extole reported %s taken but finds no person", contact.MaskEmail(email))
 			}
 		}
 	}
@@ -655,13 +664,22 @@ func (b *backfillRun) skip(reason string) {
 	p.SkippedReasons[reason]++
 }
 
-func (b *backfillRun) fail(email, reason string) {
+func (b *backfillRun) fail(c activities.ContactRef, reason string) {
 	p := &b.in.Progress
 	p.Failed++
-	p.Failures = append(p.Failures, MaskEmail(email)+": "+reason)
+	p.Failures = append(p.Failures, contactLabel(c)+": "+reason)
 	if len(p.Failures) > keepFailureSamples {
 		p.Failures = p.Failures[len(p.Failures)-keepFailureSamples:]
 	}
+}
+
+// contactLabel names a contact in progress reports by the HubSpot record id an operator can open, not
+// by its address (masked to the domain).
+func contactLabel(c activities.ContactRef) string {
+	if c.ID == "" {
+		return contact.MaskEmail(c.Email)
+	}
+	return "contact " + c.ID + " (" + contact.MaskEmail(c.Email) + ")"
 }
 
 // report refreshes the derived figures and the details shown in the Web UI.
@@ -733,11 +751,11 @@ func missingLinks(ctx workflow.Context, links []activities.LinkWrite) ([]activit
 	}
 	have := make(map[string]activities.LinkWrite, len(current))
 	for _, c := range current {
-		have[NormalizeEmail(c.Email)] = c
+		have[contact.NormalizeEmail(c.Email)] = c
 	}
 	var out []activities.LinkWrite
 	for _, l := range links {
-		if w, ok := onlyMissing(l, have[NormalizeEmail(l.Email)]); ok {
+		if w, ok := onlyMissing(l, have[contact.NormalizeEmail(l.Email)]); ok {
 			out = append(out, w)
 		}
 	}
@@ -748,11 +766,11 @@ func missingLinks(ctx workflow.Context, links []activities.LinkWrite) ([]activit
 func reassertWritten(ctx workflow.Context, writes []activities.LinkWrite, failed []activities.WriteFailure) error {
 	refused := make(map[string]bool, len(failed))
 	for _, f := range failed {
-		refused[NormalizeEmail(f.Email)] = true
+		refused[contact.NormalizeEmail(f.Email)] = true
 	}
 	var ids []string
 	for _, w := range writes {
-		if !refused[NormalizeEmail(w.Email)] {
+		if !refused[contact.NormalizeEmail(w.Email)] {
 			ids = append(ids, ShareLinkWorkflowID(w.Email))
 		}
 	}

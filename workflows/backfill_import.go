@@ -1,10 +1,11 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
+	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
@@ -17,7 +18,7 @@ const (
 	ImportQuery       = "progress"
 )
 
-// ImportChunk is up to 100 rows of Extole's share-link export, already parsed by the CLI, plus the rows
+// ImportChunk is up to hubspot.MaxBatchSize rows of Extole's share-link export, already parsed by the CLI, plus the rows
 // of that stretch of the file it skipped and why.
 type ImportChunk struct {
 	Index   int                    `json:"index"` // 0-based; chunks are applied in order, each once
@@ -56,9 +57,6 @@ type ImportChunkResult struct {
 }
 
 const keepImportProblems = 100
-
-// ErrContinuingAsNew is the validator's answer while the import continues as new: send the chunk again.
-var ErrContinuingAsNew = errors.New("import is continuing as new; send the chunk again in a moment")
 
 // ImportWorkflowID derives the import's ID from the file's content hash: importing the same file again
 // while it runs resumes it instead of starting a second import.
@@ -129,7 +127,7 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 				p.note(s)
 			}
 			for _, f := range res.Failed {
-				p.note(SkippedRow{Email: MaskEmail(f.Email), Reason: "HubSpot refused: " + f.Reason})
+				p.note(SkippedRow{Email: contact.MaskEmail(f.Email), Reason: "HubSpot refused: " + f.Reason})
 			}
 			workflow.SetCurrentDetails(ctx, p.Summary())
 			return ImportChunkResult{Written: res.Written, Kept: kept, Failed: res.Failed}, nil
@@ -141,8 +139,8 @@ func ShareLinkImport(ctx workflow.Context, p ImportProgress) (ImportProgress, er
 			if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 				return ErrContinuingAsNew
 			}
-			if len(c.Links) > 100 {
-				return fmt.Errorf("at most 100 rows per chunk, got %d", len(c.Links))
+			if len(c.Links) > hubspot.MaxBatchSize {
+				return fmt.Errorf("at most %d rows per chunk, got %d", hubspot.MaxBatchSize, len(c.Links))
 			}
 			return nil
 		}},

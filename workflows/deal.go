@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -90,7 +91,7 @@ func DealStartOptions(dealID string) client.StartWorkflowOptions {
 // sends only if it is still won; a move out of the won stage during the hold cancels it, with the reason.
 // A run ends after deciding; the next change starts a new run.
 func DealWon(ctx workflow.Context, in DealInput) (DealResult, error) {
-	d := &dealRun{in: in, pipelines: map[string]hubspot.Pipeline{}}
+	d := &dealRun{in: in, pipelines: map[string]activities.Pipeline{}}
 	d.stages = workflow.GetSignalChannel(ctx, SignalDealStage)
 	d.assocs = workflow.GetSignalChannel(ctx, SignalDealAssociation)
 	if err := workflow.SetQueryHandler(ctx, activities.QueryContactEmail, func() (string, error) { return d.email, nil }); err != nil {
@@ -111,9 +112,9 @@ func DealWon(ctx workflow.Context, in DealInput) (DealResult, error) {
 type dealRun struct {
 	in             DealInput
 	stages, assocs workflow.ReceiveChannel
-	pipelines      map[string]hubspot.Pipeline // read once per run
-	wonAt          int64                       // occurredAt of the latest change this run started from
-	email          string                      // the deal's contact's, answered to a privacy deletion's erasure
+	pipelines      map[string]activities.Pipeline // read once per run
+	wonAt          int64                          // occurredAt of the latest change this run started from
+	email          string                         // the deal's contact's, answered to a privacy deletion's erasure
 }
 
 func (d *dealRun) run(ctx workflow.Context) (DealResult, error) {
@@ -156,9 +157,9 @@ func (d *dealRun) run(ctx workflow.Context) (DealResult, error) {
 }
 
 // read reads the deal and says whether its stage is won.
-func (d *dealRun) read(ctx workflow.Context) (hubspot.Deal, bool, error) {
+func (d *dealRun) read(ctx workflow.Context) (activities.Deal, bool, error) {
 	var a *activities.HubSpot
-	var deal hubspot.Deal
+	var deal activities.Deal
 	if err := workflow.ExecuteActivity(withHubSpot(ctx), a.GetDeal, d.in.DealID).Get(ctx, &deal); err != nil {
 		return deal, false, err
 	}
@@ -185,7 +186,7 @@ func (d *dealRun) isWon(ctx workflow.Context, pipelineID, stage string) (bool, e
 		}
 		d.pipelines[pipelineID] = p
 	}
-	return slices.ContainsFunc(p.Stages, func(s hubspot.Stage) bool { return s.ID == stage && s.Won }), nil
+	return slices.ContainsFunc(p.Stages, func(s activities.Stage) bool { return s.ID == stage && s.Won }), nil
 }
 
 // hold waits out the hold period on a durable timer. A change to a stage that is not won, newer than the
@@ -208,7 +209,7 @@ func (d *dealRun) hold(ctx workflow.Context) (string, error) {
 		}
 		// The pipeline is the deal's: read it from the deal rather than trusting the event alone.
 		var a *activities.HubSpot
-		var deal hubspot.Deal
+		var deal activities.Deal
 		if err = workflow.ExecuteActivity(withHubSpot(ctx), a.GetDeal, d.in.DealID).Get(ctx, &deal); err != nil {
 			return
 		}
@@ -229,7 +230,7 @@ func (d *dealRun) hold(ctx workflow.Context) (string, error) {
 
 // contact returns the deal's first associated contact with an email, labelled "Primary" ones first. With
 // none it waits for an association change up to ContactWait, then fails with a message for the Web UI.
-func (d *dealRun) contact(ctx workflow.Context) (hubspot.Contact, bool, error) {
+func (d *dealRun) contact(ctx workflow.Context) (activities.Contact, bool, error) {
 	wait := d.in.ContactWait
 	if wait <= 0 {
 		wait = DefaultDealContactWait
@@ -258,19 +259,19 @@ func (d *dealRun) contact(ctx workflow.Context) (hubspot.Contact, bool, error) {
 	}
 }
 
-func (d *dealRun) findContact(ctx workflow.Context) (hubspot.Contact, bool, error) {
+func (d *dealRun) findContact(ctx workflow.Context) (activities.Contact, bool, error) {
 	var a *activities.HubSpot
-	var assoc []hubspot.Association
+	var assoc []activities.Association
 	in := activities.AssociationsInput{FromType: "deals", ID: d.in.DealID, ToType: "contacts"}
 	if err := workflow.ExecuteActivity(withHubSpot(ctx), a.Associations, in).Get(ctx, &assoc); err != nil {
-		return hubspot.Contact{}, false, err
+		return activities.Contact{}, false, err
 	}
-	slices.SortStableFunc(assoc, func(x, y hubspot.Association) int { return primaryRank(x) - primaryRank(y) })
+	slices.SortStableFunc(assoc, func(x, y activities.Association) int { return primaryRank(x) - primaryRank(y) })
 	for _, as := range assoc {
-		var c hubspot.Contact
+		var c activities.Contact
 		err := workflow.ExecuteActivity(withHubSpot(ctx), a.GetContact, as.ID).Get(ctx, &c)
 		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) && ae.Type() == "HubSpot"+activities.ErrTypeNotFound {
+		if errors.As(err, &ae) && ae.Type() == activities.ErrTypeHubSpotNotFound {
 			continue // deleted since the association was listed
 		}
 		if err != nil {
@@ -280,10 +281,10 @@ func (d *dealRun) findContact(ctx workflow.Context) (hubspot.Contact, bool, erro
 			return c, true, nil
 		}
 	}
-	return hubspot.Contact{}, false, nil
+	return activities.Contact{}, false, nil
 }
 
-func primaryRank(a hubspot.Association) int {
+func primaryRank(a activities.Association) int {
 	if slices.ContainsFunc(a.Labels, func(l string) bool { return strings.EqualFold(l, "Primary") }) {
 		return 0
 	}
@@ -291,9 +292,9 @@ func primaryRank(a hubspot.Association) int {
 }
 
 // products reads the deal's line items: the product names joined, or "" without line items.
-func (d *dealRun) products(ctx workflow.Context, deal hubspot.Deal) (string, error) {
+func (d *dealRun) products(ctx workflow.Context, deal activities.Deal) (string, error) {
 	var a *activities.HubSpot
-	var assoc []hubspot.Association
+	var assoc []activities.Association
 	in := activities.AssociationsInput{FromType: "deals", ID: d.in.DealID, ToType: "line_items"}
 	if err := workflow.ExecuteActivity(withHubSpot(ctx), a.Associations, in).Get(ctx, &assoc); err != nil {
 		return "", err
@@ -304,7 +305,7 @@ func (d *dealRun) products(ctx workflow.Context, deal hubspot.Deal) (string, err
 		for i, as := range chunk {
 			ids[i] = as.ID
 		}
-		var items []hubspot.LineItem
+		var items []activities.LineItem
 		if err := workflow.ExecuteActivity(withHubSpot(ctx), a.ReadLineItems, ids).Get(ctx, &items); err != nil {
 			return "", err
 		}
@@ -322,7 +323,7 @@ func (d *dealRun) products(ctx workflow.Context, deal hubspot.Deal) (string, err
 
 // convert sends converted through the conversion's own workflow (DealConverted, the workflow-webhook
 // path's), whose ID admits one conversion per deal however many runs of this workflow try.
-func (d *dealRun) convert(ctx workflow.Context, deal hubspot.Deal, c hubspot.Contact, products string) (DealResult, error) {
+func (d *dealRun) convert(ctx workflow.Context, deal activities.Deal, c activities.Contact, products string) (DealResult, error) {
 	p := deal.Properties
 	email := d.email
 	if products == "" {
@@ -355,6 +356,6 @@ func (d *dealRun) convert(ctx workflow.Context, deal hubspot.Deal, c hubspot.Con
 	case err != nil:
 		return res, err
 	}
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Converted: %s for %s, amount %s", pcid, MaskEmail(email), p["amount"]))
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Converted: %s for %s, amount %s", pcid, contact.MaskEmail(email), p["amount"]))
 	return res, nil
 }

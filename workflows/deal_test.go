@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -20,9 +19,9 @@ import (
 // (by id, with or without email) and line items.
 type dealWorld struct {
 	stages    []string // stage returned by successive GetDeal calls; the last repeats
-	contacts  []hubspot.Association
+	contacts  []activities.Association
 	emails    map[string]string
-	items     []hubspot.LineItem
+	items     []activities.LineItem
 	contactAt time.Duration // contacts appear only after this much workflow time (0 = from the start)
 	readDelay time.Duration // each GetDeal takes this long
 }
@@ -42,21 +41,21 @@ func runDeal(t *testing.T, w dealWorld, in DealInput, signals map[time.Duration]
 	var out dealRunResult
 	start := env.Now()
 	reads := 0
-	env.OnActivity(hs.GetDeal, mock.Anything, "7").After(w.readDelay).Return(func(context.Context, string) (hubspot.Deal, error) {
+	env.OnActivity(hs.GetDeal, mock.Anything, "7").After(w.readDelay).Return(func(context.Context, string) (activities.Deal, error) {
 		st := w.stages[min(reads, len(w.stages)-1)]
 		reads++
-		return hubspot.Deal{ID: "7", Properties: map[string]string{"dealstage": st, "pipeline": "default", "amount": "1500.00",
+		return activities.Deal{ID: "7", Properties: map[string]string{"dealstage": st, "pipeline": "default", "amount": "1500.00",
 			"dealname": "Big deal", "deal_currency_code": "EUR"}}, nil
 	})
-	env.OnActivity(hs.GetDealPipeline, mock.Anything, "default").Return(func(context.Context, string) (hubspot.Pipeline, error) {
+	env.OnActivity(hs.GetDealPipeline, mock.Anything, "default").Return(func(context.Context, string) (activities.Pipeline, error) {
 		out.pipelines++
-		return hubspot.Pipeline{ID: "default", Stages: []hubspot.Stage{{ID: "contractsent"}, {ID: "closedwon", Won: true}, {ID: "closedlost"}}}, nil
+		return activities.Pipeline{ID: "default", Stages: []activities.Stage{{ID: "contractsent"}, {ID: "closedwon", Won: true}, {ID: "closedlost"}}}, nil
 	})
-	env.OnActivity(hs.Associations, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AssociationsInput) ([]hubspot.Association, error) {
+	env.OnActivity(hs.Associations, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AssociationsInput) ([]activities.Association, error) {
 		if in.ToType == "line_items" {
-			var as []hubspot.Association
+			var as []activities.Association
 			for _, li := range w.items {
-				as = append(as, hubspot.Association{ID: li.ID})
+				as = append(as, activities.Association{ID: li.ID})
 			}
 			return as, nil
 		}
@@ -65,8 +64,8 @@ func runDeal(t *testing.T, w dealWorld, in DealInput, signals map[time.Duration]
 		}
 		return w.contacts, nil
 	})
-	env.OnActivity(hs.GetContact, mock.Anything, mock.Anything).Return(func(_ context.Context, id string) (hubspot.Contact, error) {
-		return hubspot.Contact{ID: id, Properties: map[string]string{"email": w.emails[id], "firstname": "Jane"}}, nil
+	env.OnActivity(hs.GetContact, mock.Anything, mock.Anything).Return(func(_ context.Context, id string) (activities.Contact, error) {
+		return activities.Contact{ID: id, Properties: map[string]string{"email": w.emails[id], "firstname": "Jane"}}, nil
 	})
 	env.OnActivity(hs.ReadLineItems, mock.Anything, mock.Anything).Return(w.items, nil)
 	// The conversion itself is DealConverted's, tested with it: here only what it is started with.
@@ -91,9 +90,9 @@ func runDeal(t *testing.T, w dealWorld, in DealInput, signals map[time.Duration]
 }
 
 func TestDealWon(t *testing.T) {
-	jane := []hubspot.Association{{ID: "101"}, {ID: "102", Labels: []string{"Primary"}}}
+	jane := []activities.Association{{ID: "101"}, {ID: "102", Labels: []string{"Primary"}}}
 	emails := map[string]string{"101": "other@example.com", "102": "jane@example.com"}
-	twoItems := []hubspot.LineItem{{ID: "1", Properties: map[string]string{"name": "Pro plan", "quantity": "1"}},
+	twoItems := []activities.LineItem{{ID: "1", Properties: map[string]string{"name": "Pro plan", "quantity": "1"}},
 		{ID: "2", Properties: map[string]string{"name": "Seats", "quantity": "5"}}}
 	day := 24 * time.Hour
 	tests := []struct {
@@ -142,7 +141,7 @@ func TestDealWon(t *testing.T) {
 			signals:     map[time.Duration]any{2 * time.Hour: DealAssociationChange{ContactID: "102"}},
 			wantOutcome: DealConvertedOutcome, wantSent: 1},
 		{name: "no contact with an email in time",
-			world: dealWorld{stages: []string{"closedwon"}, contacts: []hubspot.Association{{ID: "103"}}, emails: emails},
+			world: dealWorld{stages: []string{"closedwon"}, contacts: []activities.Association{{ID: "103"}}, emails: emails},
 			in:    DealInput{DealID: "7", ContactWait: day}, wantErrType: ErrTypeDealNoContact},
 	}
 	for _, tt := range tests {
@@ -167,9 +166,9 @@ func TestDealWon(t *testing.T) {
 
 func TestDealWonEvent(t *testing.T) {
 	got := runDeal(t, dealWorld{stages: []string{"closedwon"},
-		contacts: []hubspot.Association{{ID: "101"}, {ID: "102", Labels: []string{"Primary"}}},
+		contacts: []activities.Association{{ID: "101"}, {ID: "102", Labels: []string{"Primary"}}},
 		emails:   map[string]string{"101": "other@example.com", "102": "jane@example.com"},
-		items: []hubspot.LineItem{{ID: "1", Properties: map[string]string{"name": "Pro plan", "quantity": "1"}},
+		items: []activities.LineItem{{ID: "1", Properties: map[string]string{"name": "Pro plan", "quantity": "1"}},
 			{ID: "2", Properties: map[string]string{"name": "Seats", "quantity": "5"}}},
 	}, DealInput{DealID: "7"}, nil)
 	require.NoError(t, got.err)
@@ -186,7 +185,7 @@ func TestDealWonEvent(t *testing.T) {
 	assert.Equal(t, "extole-event/converted/deal-7", got.res.ConversionID)
 
 	// Without line items the product is the deal's name.
-	got = runDeal(t, dealWorld{stages: []string{"closedwon"}, contacts: []hubspot.Association{{ID: "102"}},
+	got = runDeal(t, dealWorld{stages: []string{"closedwon"}, contacts: []activities.Association{{ID: "102"}},
 		emails: map[string]string{"102": "jane@example.com"}}, DealInput{DealID: "7"}, nil)
 	require.Len(t, got.sent, 1)
 	assert.JSONEq(t, `"Big deal"`, string(got.sent[0].Data["product"]))

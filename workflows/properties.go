@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/hubspot"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -60,13 +60,13 @@ const rewardProperties = "reward-properties"
 
 // bridgePropertyDefs are the properties createBridgeProperties creates, one CreateProperty activity
 // each; each feature's additions come behind their own version, so recorded setups still replay.
-func bridgePropertyDefs(ctx workflow.Context) []hubspot.PropertyDef {
-	defs := activities.ContactProperties
+func bridgePropertyDefs(ctx workflow.Context) []contact.Property {
+	defs := contact.Properties
 	if workflow.GetVersion(ctx, referralGraphProperties, workflow.DefaultVersion, 1) >= 1 {
-		defs = slices.Concat(defs, activities.ReferralGraphProperties)
+		defs = slices.Concat(defs, contact.ReferralGraphProperties)
 	}
 	if workflow.GetVersion(ctx, rewardProperties, workflow.DefaultVersion, 1) >= 1 {
-		defs = slices.Concat(defs, activities.RewardProperties)
+		defs = slices.Concat(defs, contact.RewardProperties)
 	}
 	return defs
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/hubspot"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -40,7 +40,7 @@ func mockPropertyActivities(env *testsuite.TestWorkflowEnvironment, p *propertyC
 			return activities.CreatedResult{}, nil
 		})
 	env.OnActivity(h.CreateProperty, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, def hubspot.PropertyDef) (activities.CreatedResult, error) {
+		func(ctx context.Context, def contact.Property) (activities.CreatedResult, error) {
 			p.mu.Lock()
 			groupFirst := slices.Contains(p.calls, "group")
 			p.mu.Unlock()
@@ -102,7 +102,7 @@ func TestSetupHubSpotReportsCreatedAndExisting(t *testing.T) {
 // allPropertyNames are the names of every property a setup started today creates.
 func allPropertyNames() []string {
 	var names []string
-	for _, d := range slices.Concat(activities.ContactProperties, activities.ReferralGraphProperties, activities.RewardProperties) {
+	for _, d := range slices.Concat(contact.Properties, contact.ReferralGraphProperties, contact.RewardProperties) {
 		names = append(names, d.Name)
 	}
 	return names

@@ -76,7 +76,7 @@ func TestRewardLookupReportsARewardExtoleDoesNotKnow(t *testing.T) {
 	env.RegisterActivity(x)
 	env.RegisterActivity(sub)
 	env.OnActivity(x.GetReward, mock.Anything, "nope").Return(activities.RewardRecord{},
-		temporal.NewNonRetryableApplicationError("reward_not_found", "ExtoleRejected", nil))
+		temporal.NewNonRetryableApplicationError("reward_not_found", activities.ErrTypeExtoleRejected, nil))
 	env.ExecuteWorkflow(RewardLookup, RewardLookupInput{RewardID: "nope"})
 	require.NoError(t, env.GetWorkflowError(), "reported, not failed")
 	env.AssertNotCalled(t, "SubmitRewardChanges", mock.Anything, mock.Anything)

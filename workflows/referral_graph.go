@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -78,7 +79,7 @@ func StartReferralGraph(ctx workflow.Context, in EventInput) (string, error) {
 	id := ReferralWorkflowID(EventWorkflowID(in.EventName, in.PartnerConversionID()))
 	var attrs []temporal.SearchAttributeUpdate
 	if email := in.Email(); email != "" {
-		attrs = append(attrs, ContactEmailHash.ValueSet(HashEmail(email)))
+		attrs = append(attrs, ContactEmailHash.ValueSet(contact.HashEmail(email)))
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            id,
@@ -113,7 +114,7 @@ func (o ReferralOutcome) summary() string {
 	if !o.Referred {
 		return o.Note
 	}
-	s := fmt.Sprintf("referred by %s (code `%s`)", MaskEmail(o.AdvocateEmail), o.Code)
+	s := fmt.Sprintf("referred by %s (code `%s`)", contact.MaskEmail(o.AdvocateEmail), o.Code)
 	if o.Note != "" {
 		s += "; " + o.Note
 	}
@@ -123,7 +124,7 @@ func (o ReferralOutcome) summary() string {
 func recordReferral(ctx workflow.Context, in EventInput) (ReferralOutcome, error) {
 	var ex *activities.Extole
 	var hs *activities.HubSpot
-	email := NormalizeEmail(in.Email())
+	email := contact.NormalizeEmail(in.Email())
 	if email == "" {
 		return ReferralOutcome{Note: "the event has no email: no referral written"}, nil
 	}
@@ -156,16 +157,16 @@ func recordReferral(ctx workflow.Context, in EventInput) (ReferralOutcome, error
 			return ReferralOutcome{}, err
 		}
 	}
-	out := ReferralOutcome{Referred: true, AdvocateEmail: NormalizeEmail(ref.AdvocateEmail), Code: ref.Code}
+	out := ReferralOutcome{Referred: true, AdvocateEmail: contact.NormalizeEmail(ref.AdvocateEmail), Code: ref.Code}
 	if out.AdvocateEmail == "" {
 		out.Note = "the advocate has no email in Extole: nothing written"
 		return out, nil
 	}
 
 	hctx := onQueue(ctx, HubSpotTaskQueue, graphPriority)
-	props := map[string]string{activities.PropReferredByEmail: out.AdvocateEmail}
+	props := map[string]string{contact.PropReferredByEmail: out.AdvocateEmail}
 	if ref.Code != "" {
-		props[activities.PropReferredByCode] = ref.Code
+		props[contact.PropReferredByCode] = ref.Code
 	}
 	friend, err := updateContact(hctx, activities.UpdateContactInput{Email: email, Properties: props})
 	if err != nil {
@@ -240,7 +241,7 @@ func referralLabels(ctx workflow.Context) (labels activities.ReferralLabels, cre
 	}
 	return labels, false, temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("HubSpot has no %q / %q contact labels after creating them", activities.ReferralLabelPair.Label, activities.ReferralLabelPair.InverseLabel),
-		"HubSpot"+activities.ErrTypeRejected, nil)
+		activities.ErrTypeHubSpotRejected, nil)
 }
 
 // setupReferralLabels is SetupHubSpot's label step, in runs started after referralLabelsChange. An
@@ -272,7 +273,7 @@ func recountAdvocate(ctx workflow.Context, adv activities.Advocate) error {
 	ctx = workflow.WithActivityOptions(ctx, apiActivityOptions(TaskQueue))
 	in := activities.SignalWithStartInput{
 		WorkflowID: ReferralCountsWorkflowID(adv.PersonID), WorkflowType: "ReferralCounts", TaskQueue: TaskQueue,
-		Signal: SignalRecount, Input: adv, Summary: "referral counts of advocate " + MaskEmail(adv.Email),
+		Signal: SignalRecount, Input: adv, Summary: "referral counts of advocate " + contact.MaskEmail(adv.Email),
 	}
 	return workflow.ExecuteActivity(ctx, t.RecountAdvocate, in).Get(ctx, nil)
 }
@@ -307,7 +308,7 @@ func ReferralCounts(ctx workflow.Context, adv activities.Advocate) (ReferralCoun
 			return res, err
 		}
 		if !written || n != res.Referrals || c != res.Converted {
-			props := map[string]string{activities.PropReferralsCount: strconv.Itoa(n), activities.PropConvertedReferralsCount: strconv.Itoa(c)}
+			props := map[string]string{contact.PropReferralsCount: strconv.Itoa(n), contact.PropConvertedReferralsCount: strconv.Itoa(c)}
 			upd, err := updateContact(hctx, activities.UpdateContactInput{Email: adv.Email, Properties: props})
 			if err != nil {
 				return res, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -94,7 +95,7 @@ func TestRecordReferral(t *testing.T) {
 	with := func(f func(*graphWorld)) graphWorld { w := base; f(&w); return w }
 	withCode := map[string]string{"email": "jane@example.com", "advocate_code": "alex01", "partner_conversion_id": "pc-1"}
 	noCode := map[string]string{"email": "jane@example.com", "partner_conversion_id": "pc-1"}
-	friendProps := map[string]string{activities.PropReferredByEmail: "alex@example.com", activities.PropReferredByCode: "alex01"}
+	friendProps := map[string]string{contact.PropReferredByEmail: "alex@example.com", contact.PropReferredByCode: "alex01"}
 	assoc := []activities.AssociateReferralInput{{FriendContactID: "11", AdvocateContactID: "22", TypeID: 144}}
 	recount := []activities.Advocate{{PersonID: "p-alex", Email: "alex@example.com"}}
 
@@ -229,8 +230,8 @@ func TestReferralCountsRecomputesAndSets(t *testing.T) {
 	env.ExecuteWorkflow(ReferralCounts, activities.Advocate{PersonID: "p-alex", Email: "alex@example.com"})
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, []map[string]string{
-		{activities.PropReferralsCount: "103", activities.PropConvertedReferralsCount: "2"},
-		{activities.PropReferralsCount: "103", activities.PropConvertedReferralsCount: "3"},
+		{contact.PropReferralsCount: "103", contact.PropConvertedReferralsCount: "2"},
+		{contact.PropReferralsCount: "103", contact.PropConvertedReferralsCount: "3"},
 	}, writes)
 	var res ReferralCountsResult
 	require.NoError(t, env.GetWorkflowResult(&res))
@@ -238,7 +239,7 @@ func TestReferralCountsRecomputesAndSets(t *testing.T) {
 }
 
 func TestSetupHubSpotReferralLabels(t *testing.T) {
-	refused := temporal.NewNonRetryableApplicationError("HubSpot 400 VALIDATION_ERROR", "HubSpotRejected", nil)
+	refused := temporal.NewNonRetryableApplicationError("HubSpot 400 VALIDATION_ERROR", activities.ErrTypeHubSpotRejected, nil)
 	tests := []struct {
 		name        string
 		find        activities.ReferralLabels

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -360,9 +361,9 @@ func (r *rewardRun) apply(ctx workflow.Context) error {
 		if !ok {
 			r.st.Dirty, r.st.Live, r.st.Changes = false, false, nil
 			logger.Warn("reward for a person HubSpot does not know; reported, not written",
-				"person_id", r.st.PersonID, "email", MaskEmail(r.st.Email), "reason", r.st.Unknown)
+				"person_id", r.st.PersonID, "email", contact.MaskEmail(r.st.Email), "reason", r.st.Unknown)
 			workflow.SetCurrentDetails(ctx, fmt.Sprintf("not written: Extole person %s (%s) %s; %d rewards held",
-				r.st.PersonID, MaskEmail(r.st.Email), r.st.Unknown, len(r.st.Rewards)))
+				r.st.PersonID, contact.MaskEmail(r.st.Email), r.st.Unknown, len(r.st.Rewards)))
 			return nil
 		}
 	}
@@ -387,7 +388,7 @@ func (r *rewardRun) apply(ctx workflow.Context) error {
 	r.sendEvents(ctx)
 	r.st.Dirty, r.st.Live, r.st.Changes = false, false, nil
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("HubSpot contact %s: %s %s, %s rewards earned (%s)", r.st.ContactID,
-		props[activities.PropRewardState], props[activities.PropRewardValue], props[activities.PropRewardsEarned], props[activities.PropRewardsValueTotal]))
+		props[contact.PropRewardState], props[contact.PropRewardValue], props[contact.PropRewardsEarned], props[contact.PropRewardsValueTotal]))
 	return nil
 }
 
@@ -420,7 +421,7 @@ func (r *rewardRun) resolve(ctx workflow.Context) (bool, error) {
 	r.st.ContactID = found.ContactID
 	r.st.Written = found.Properties
 	return true, workflow.UpsertTypedSearchAttributes(ctx, HubSpotContactID.ValueSet(found.ContactID),
-		ContactEmailHash.ValueSet(HashEmail(r.st.Email)))
+		ContactEmailHash.ValueSet(contact.HashEmail(r.st.Email)))
 }
 
 // write sets the properties; a missing reward property makes it create the bridge's properties once.
@@ -520,18 +521,18 @@ func RewardProperties(rewards map[string]RewardStatus) map[string]string {
 			t.Add(t, v)
 		}
 	}
-	props := map[string]string{activities.PropRewardsEarned: strconv.Itoa(earned)}
+	props := map[string]string{contact.PropRewardsEarned: strconv.Itoa(earned)}
 	var parts []string
 	//workflowcheck:ignore sorted, so deterministic
 	for _, typ := range slices.Sorted(maps.Keys(totals)) {
 		parts = append(parts, strings.TrimSpace(decimalText(totals[typ])+" "+typ))
 	}
-	props[activities.PropRewardsValueTotal] = cmp.Or(strings.Join(parts, " + "), "0")
+	props[contact.PropRewardsValueTotal] = cmp.Or(strings.Join(parts, " + "), "0")
 	if latestID != "" {
 		l := rewards[latestID]
-		props[activities.PropRewardState] = l.State
-		props[activities.PropRewardValue] = strings.TrimSpace(l.FaceValue + " " + l.FaceValueType)
-		props[activities.PropLastRewardAt] = l.At.UTC().Format(time.RFC3339)
+		props[contact.PropRewardState] = l.State
+		props[contact.PropRewardValue] = strings.TrimSpace(l.FaceValue + " " + l.FaceValueType)
+		props[contact.PropLastRewardAt] = l.At.UTC().Format(time.RFC3339)
 	}
 	return props
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
@@ -91,11 +92,11 @@ func TestRewardSyncLatestStateWinsAndCountsComeFromTheSet(t *testing.T) {
 	require.NoError(t, r.env.GetWorkflowError())
 
 	assert.Equal(t, map[string]string{
-		activities.PropRewardState:       "EARNED",
-		activities.PropRewardValue:       "25.50 USD",
-		activities.PropRewardsEarned:     "2", // r1 and r3; r2 was canceled
-		activities.PropRewardsValueTotal: "75.5 USD",
-		activities.PropLastRewardAt:      "2026-11-26T10:05:00Z",
+		contact.PropRewardState:       "EARNED",
+		contact.PropRewardValue:       "25.50 USD",
+		contact.PropRewardsEarned:     "2", // r1 and r3; r2 was canceled
+		contact.PropRewardsValueTotal: "75.5 USD",
+		contact.PropLastRewardAt:      "2026-11-26T10:05:00Z",
 	}, r.hubspot)
 	assert.Equal(t, writesBefore, r.writes, "every delivery again: no write")
 	var st RewardSyncState
@@ -129,8 +130,8 @@ func TestRewardSyncCountsRewardsReadFromExtoleAtStart(t *testing.T) {
 	}, time.Second)
 	r.env.ExecuteWorkflow(RewardSync, RewardSyncState{PersonID: "p1", Hold: time.Minute, EventName: "pe1_extole_reward"})
 	require.NoError(t, r.env.GetWorkflowError())
-	assert.Equal(t, "3", r.hubspot[activities.PropRewardsEarned])
-	assert.Equal(t, "35 USD", r.hubspot[activities.PropRewardsValueTotal])
+	assert.Equal(t, "3", r.hubspot[contact.PropRewardsEarned])
+	assert.Equal(t, "35 USD", r.hubspot[contact.PropRewardsValueTotal])
 	require.Len(t, r.events, 1, "a custom event per webhook change; rewards read at start are not changes")
 	assert.Equal(t, "r7", r.events[0].Properties["reward_id"])
 	assert.Equal(t, "101", r.events[0].ObjectID)
@@ -170,19 +171,19 @@ func TestRewardProperties(t *testing.T) {
 		rewards map[string]RewardStatus
 		want    map[string]string
 	}{
-		{"none", nil, map[string]string{activities.PropRewardsEarned: "0", activities.PropRewardsValueTotal: "0"}},
+		{"none", nil, map[string]string{contact.PropRewardsEarned: "0", contact.PropRewardsValueTotal: "0"}},
 		{"revoked and canceled do not count, failed does", map[string]RewardStatus{
 			"a": {State: "REVOKED", At: at(1), FaceValue: "10", FaceValueType: "USD"},
 			"b": {State: "FAILED", At: at(2), FaceValue: "20", FaceValueType: "USD"},
 			"c": {State: "CANCELED", At: at(0), FaceValue: "30", FaceValueType: "USD"},
-		}, map[string]string{activities.PropRewardState: "FAILED", activities.PropRewardValue: "20 USD",
-			activities.PropRewardsEarned: "1", activities.PropRewardsValueTotal: "20 USD", activities.PropLastRewardAt: "2026-11-26T10:02:00Z"}},
+		}, map[string]string{contact.PropRewardState: "FAILED", contact.PropRewardValue: "20 USD",
+			contact.PropRewardsEarned: "1", contact.PropRewardsValueTotal: "20 USD", contact.PropLastRewardAt: "2026-11-26T10:02:00Z"}},
 		{"value types summed apart", map[string]RewardStatus{
 			"a": {State: "EARNED", At: at(1), FaceValue: "0.10", FaceValueType: "USD"},
 			"b": {State: "SENT", At: at(1), FaceValue: "0.20", FaceValueType: "USD"},
 			"c": {State: "EARNED", At: at(0), FaceValue: "500", FaceValueType: "POINTS"},
-		}, map[string]string{activities.PropRewardState: "SENT", activities.PropRewardValue: "0.20 USD",
-			activities.PropRewardsEarned: "3", activities.PropRewardsValueTotal: "500 POINTS + 0.3 USD", activities.PropLastRewardAt: "2026-11-26T10:01:00Z"}},
+		}, map[string]string{contact.PropRewardState: "SENT", contact.PropRewardValue: "0.20 USD",
+			contact.PropRewardsEarned: "3", contact.PropRewardsValueTotal: "500 POINTS + 0.3 USD", contact.PropLastRewardAt: "2026-11-26T10:01:00Z"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

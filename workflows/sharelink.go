@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/hubspot"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -97,7 +97,7 @@ type ShareLinkAck struct {
 // ShareLinkWorkflowID is one workflow per contact: every link for a contact goes through the same
 // workflow, which writes one at a time, so two links never interleave their writes.
 func ShareLinkWorkflowID(email string) string {
-	return "share-link/" + HashEmail(email)
+	return "share-link/" + contact.HashEmail(email)
 }
 
 // ShareLinkStartOptions start (or join, USE_EXISTING) the contact's workflow. A closed run does not
@@ -108,8 +108,8 @@ func ShareLinkStartOptions(email string) client.StartWorkflowOptions {
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(ContactEmailHash.ValueSet(HashEmail(email))),
-		StaticSummary:            "share link for " + MaskEmail(email) + " → HubSpot",
+		TypedSearchAttributes:    temporal.NewSearchAttributes(ContactEmailHash.ValueSet(contact.HashEmail(email))),
+		StaticSummary:            "share link for " + contact.MaskEmail(email) + " → HubSpot",
 		Priority:                 liveWorkflowPriority,
 	}
 }
@@ -255,9 +255,9 @@ func (r *shareLinkRun) drain() {
 
 func (r *shareLinkRun) validate(l ShareLink) error {
 	switch {
-	case NormalizeEmail(l.Email) != NormalizeEmail(r.st.Email):
-		return fmt.Errorf("link for %s sent to the workflow of another contact", MaskEmail(l.Email))
-	case l.Key == "" || l.Properties["share_link"] == "":
+	case contact.NormalizeEmail(l.Email) != contact.NormalizeEmail(r.st.Email):
+		return fmt.Errorf("link for %s sent to the workflow of another contact", contact.MaskEmail(l.Email))
+	case l.Key == "" || l.Properties[contact.PropShareLink] == "":
 		return errors.New("link without key or share_link")
 	}
 	return nil
@@ -270,11 +270,11 @@ func (r *shareLinkRun) accept(l ShareLink) string {
 		return LinkDuplicate
 	}
 	r.st.Seen = keepLast(append(r.st.Seen, l.Key))
-	if r.version > workflow.DefaultVersion && slices.Contains(r.st.Superseded, l.Properties["share_link"]) {
+	if r.version > workflow.DefaultVersion && slices.Contains(r.st.Superseded, l.Properties[contact.PropShareLink]) {
 		return LinkSuperseded
 	}
 	if r.st.Applied != nil && l.At.Before(r.st.Applied.At) {
-		r.supersede(l.Properties["share_link"])
+		r.supersede(l.Properties[contact.PropShareLink])
 		return LinkSuperseded
 	}
 	r.st.Pending = append(r.st.Pending, l)
@@ -308,13 +308,13 @@ func (r *shareLinkRun) applyLatest(ctx workflow.Context) error {
 		}
 	}
 	for _, l := range r.st.Pending {
-		if l.Properties["share_link"] != latest.Properties["share_link"] {
-			r.supersede(l.Properties["share_link"])
+		if l.Properties[contact.PropShareLink] != latest.Properties[contact.PropShareLink] {
+			r.supersede(l.Properties[contact.PropShareLink])
 		}
 	}
 	r.st.Pending = nil
 	if r.st.Applied != nil && latest.At.Before(r.st.Applied.At) {
-		r.supersede(latest.Properties["share_link"])
+		r.supersede(latest.Properties[contact.PropShareLink])
 		logger.Info("skipping a link older than the one applied", "key", latest.Key)
 		return nil
 	}
@@ -326,7 +326,7 @@ func (r *shareLinkRun) applyLatest(ctx workflow.Context) error {
 			// More links arrived while this one was being written: rather than fail and lose them, report
 			// this one and go on with them (the contact then gets the newest of those).
 			logger.Error("HubSpot rejected a share link; going on with the links that arrived meanwhile", "error", err)
-			workflow.SetCurrentDetails(ctx, "HubSpot rejected link "+latest.Properties["share_code"]+": "+err.Error())
+			workflow.SetCurrentDetails(ctx, "HubSpot rejected link "+latest.Properties[contact.PropShareCode]+": "+err.Error())
 			return nil
 		}
 		return err
@@ -334,7 +334,7 @@ func (r *shareLinkRun) applyLatest(ctx workflow.Context) error {
 	previous := r.st.Applied
 	r.st.Applied = &AppliedLink{
 		Key: latest.Key, At: latest.At, ContactID: res.ContactID, Created: res.Created,
-		ShareCode: latest.Properties["share_code"], ShareLink: latest.Properties["share_link"], Dropped: dropped,
+		ShareCode: latest.Properties[contact.PropShareCode], ShareLink: latest.Properties[contact.PropShareLink], Dropped: dropped,
 	}
 	if r.version > workflow.DefaultVersion {
 		r.st.HoldFrom = workflow.Now(ctx)
@@ -373,9 +373,9 @@ func (r *shareLinkRun) reassert(ctx workflow.Context) {
 	if r.st.Applied == nil {
 		return
 	}
-	props := map[string]string{"share_link": r.st.Applied.ShareLink}
+	props := map[string]string{contact.PropShareLink: r.st.Applied.ShareLink}
 	if r.st.Applied.ShareCode != "" {
-		props["share_code"] = r.st.Applied.ShareCode
+		props[contact.PropShareCode] = r.st.Applied.ShareCode
 	}
 	if _, _, err := r.write(ctx, r.st.Email, props, time.Time{}); err != nil {
 		workflow.GetLogger(ctx).Error("could not write the applied share link again", "error", err)
@@ -410,7 +410,7 @@ func (r *shareLinkRun) write(ctx workflow.Context, email string, props map[strin
 			case !sent: // e.g. the email the write is keyed by: nothing to leave out
 			case p.Code == activities.CodePropertyMissing && isBridgeProperty(p.Property) && !r.ensured:
 				create = true
-			case p.Property == "share_link":
+			case p.Property == contact.PropShareLink:
 				return res, dropped, temporal.NewNonRetryableApplicationError(
 					fmt.Sprintf("HubSpot refused share_link: %s (%s)", p.Reason, p.Code), activities.ErrTypePropertiesRejected, err)
 			default:
@@ -471,7 +471,7 @@ func propertyMissing(err error) bool {
 }
 
 func isBridgeProperty(name string) bool {
-	return slices.ContainsFunc(activities.ContactProperties, func(d hubspot.PropertyDef) bool { return d.Name == name })
+	return slices.ContainsFunc(contact.Properties, func(d contact.Property) bool { return d.Name == name })
 }
 
 func (r *shareLinkRun) result() AppliedLink {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
@@ -119,7 +120,7 @@ func mockPropertySetup(env *testsuite.TestWorkflowEnvironment, a *activities.Hub
 	var creates atomic.Int64
 	env.OnActivity(a.CreatePropertyGroup, mock.Anything).Return(activities.CreatedResult{Created: true}, nil)
 	env.OnActivity(a.CreateProperty, mock.Anything, mock.Anything).Return(
-		func(context.Context, hubspot.PropertyDef) (activities.CreatedResult, error) {
+		func(context.Context, contact.Property) (activities.CreatedResult, error) {
 			creates.Add(1)
 			return activities.CreatedResult{Created: true}, nil
 		})

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 )
 
@@ -53,7 +52,7 @@ func backfill(ctx context.Context, cfg config.Config, log *zap.Logger, args []st
 	case "status":
 		return backfillStatus(ctx, c)
 	case "pause", "resume":
-		id, err := runningBackfill(ctx, c)
+		id, err := workflows.RunningBackfill(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -66,29 +65,15 @@ func backfill(ctx context.Context, cfg config.Config, log *zap.Logger, args []st
 		fmt.Printf("%s signalled to %s\n", cmd, id)
 		return nil
 	case "schedule":
-		return backfillSchedule(ctx, c, cfg, args)
+		return scheduleCommand(ctx, c, "backfill", "", func(cron string) client.ScheduleOptions {
+			return workflows.BackfillScheduleOptions(cron, backfillInput(cfg, false, cfg.BackfillRoute, 0))
+		}, args)
 	case "import":
 		return backfillImport(ctx, c, args)
 	default:
 		fmt.Fprint(os.Stderr, backfillUsage)
 		return fmt.Errorf("unknown backfill command %q", cmd)
 	}
-}
-
-// runningBackfill finds a running backfill, whether started by hand or by the schedule (whose runs get
-// the schedule time appended to their IDs, so the ID alone cannot tell).
-func runningBackfill(ctx context.Context, c client.Client) (string, error) {
-	res, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query:    "WorkflowType = 'ShareLinkBackfill' AND ExecutionStatus = 'Running'",
-		PageSize: 1,
-	})
-	if err != nil {
-		return "", err
-	}
-	if len(res.GetExecutions()) == 0 {
-		return "", nil
-	}
-	return res.GetExecutions()[0].GetExecution().GetWorkflowId(), nil
 }
 
 func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args []string) error {
@@ -103,27 +88,22 @@ func backfillRun(ctx context.Context, c client.Client, cfg config.Config, args [
 	if *route != workflows.BackfillRouteAPI && *route != workflows.BackfillRouteEvents {
 		return fmt.Errorf("--route must be api or events, got %q", *route)
 	}
-	if id, err := runningBackfill(ctx, c); err != nil {
+	if id, err := workflows.RunningBackfill(ctx, c); err != nil {
 		return err
 	} else if id != "" {
 		fmt.Printf("a backfill is already running: %s (see `starter backfill status`)\n", id)
 		return nil
 	}
 	if !*dryRun {
-		// With a schedule in place, start the run through it: the schedule's overlap policy (skip) then
-		// covers manual and scheduled runs alike, which a workflow ID cannot (scheduled runs get the
-		// schedule time appended to their ID).
-		h := c.ScheduleClient().GetHandle(ctx, workflows.BackfillScheduleID)
-		if _, err := h.Describe(ctx); err == nil {
-			if err := h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP}); err != nil {
-				return err
-			}
+		if triggered, err := workflows.TriggerScheduledBackfill(ctx, c); err != nil {
+			return err
+		} else if triggered {
 			fmt.Printf("triggered through schedule %s (skipped if a scheduled run is in progress)\n", workflows.BackfillScheduleID)
 			if !*wait {
 				return nil
 			}
 			// The schedule starts the run within moments.
-			id, err := pollUntil(ctx, 30, time.Second, func() (string, error) { return runningBackfill(ctx, c) })
+			id, err := pollUntil(ctx, 30, time.Second, func() (string, error) { return workflows.RunningBackfill(ctx, c) })
 			switch {
 			case ctx.Err() != nil:
 				fmt.Println("stopped waiting; the triggered run goes on (starter backfill status)")
@@ -239,7 +219,7 @@ func printProgress(p workflows.BackfillProgress) {
 
 func backfillStatus(ctx context.Context, c client.Client) error {
 	res, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query:    "WorkflowType = 'ShareLinkBackfill'",
+		Query:    workflows.WorkflowTypeQuery(workflows.ShareLinkBackfillType, false),
 		PageSize: 1,
 	})
 	if err != nil {
@@ -265,67 +245,4 @@ func backfillStatus(ctx context.Context, c client.Client) error {
 	}
 	printProgress(p)
 	return nil
-}
-
-func backfillSchedule(ctx context.Context, c client.Client, cfg config.Config, args []string) error {
-	fs := flag.NewFlagSet("backfill schedule", flag.ExitOnError)
-	cron := fs.String("cron", "", `cron expression, e.g. "0 3 * * *" (UTC)`)
-	pause := fs.Bool("pause", false, "pause the schedule")
-	unpause := fs.Bool("unpause", false, "unpause the schedule")
-	trigger := fs.Bool("trigger", false, "start a run now (skipped if one is running)")
-	del := fs.Bool("delete", false, "delete the schedule")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	h := c.ScheduleClient().GetHandle(ctx, workflows.BackfillScheduleID)
-	switch {
-	case *pause:
-		return done("paused", h.Pause(ctx, client.SchedulePauseOptions{Note: "paused with starter backfill schedule --pause"}))
-	case *unpause:
-		return done("unpaused", h.Unpause(ctx, client.ScheduleUnpauseOptions{}))
-	case *trigger:
-		return done("triggered", h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP}))
-	case *del:
-		return done("deleted", h.Delete(ctx))
-	case *cron == "":
-		fs.Usage()
-		return errors.New("give --cron or one of --pause, --unpause, --trigger, --delete")
-	}
-	spec := client.ScheduleSpec{CronExpressions: []string{*cron}}
-	action := &client.ScheduleWorkflowAction{
-		ID:            workflows.BackfillWorkflowID,
-		Workflow:      workflows.ShareLinkBackfill,
-		Args:          []any{backfillInput(cfg, false, cfg.BackfillRoute, 0)},
-		TaskQueue:     workflows.TaskQueue,
-		StaticSummary: "scheduled share-link backfill",
-		Priority:      workflows.BackfillWorkflowPriority,
-	}
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      workflows.BackfillScheduleID,
-		Spec:    spec,
-		Action:  action,
-		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Note:    "share-link backfill (starter backfill schedule)",
-	})
-	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			s := in.Description.Schedule
-			s.Spec = &spec
-			s.Action = action
-			if s.Policy == nil {
-				s.Policy = &client.SchedulePolicies{}
-			}
-			s.Policy.Overlap = enums.SCHEDULE_OVERLAP_POLICY_SKIP
-			return &client.ScheduleUpdate{Schedule: &s}, nil
-		}})
-		return done("updated schedule "+workflows.BackfillScheduleID+" to "+*cron, err)
-	}
-	return done("created schedule "+workflows.BackfillScheduleID+" at "+*cron, err)
-}
-
-func done(what string, err error) error {
-	if err == nil {
-		fmt.Println(what)
-	}
-	return err
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/redrive"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,7 +45,7 @@ var closed = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
 func TestPrintRunsOneLineEach(t *testing.T) {
 	runs := []redrive.Run{
 		{WorkflowID: "extole-event/signed_up/pc-1", Type: "ReferralSignup", Status: "Failed", ClosedAt: closed,
-			PartnerError: redrive.PartnerError{Type: "ExtoleRejected", Code: "unexpected_request", Message: "Received unexpected request"}},
+			PartnerError: redrive.PartnerError{Type: activities.ErrTypeExtoleRejected, Code: "unexpected_request", Message: "Received unexpected request"}},
 		{WorkflowID: "share-link/ab12", Type: "ShareLinkSync", Status: "TimedOut", ClosedAt: closed, NewerRun: "Completed",
 			PartnerError: redrive.PartnerError{Message: "activity ScheduleToClose timeout"}},
 	}
@@ -61,7 +62,7 @@ func TestPrintRunsOneLineEach(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b.Bytes(), &got))
 	require.Len(t, got, 2)
 	assert.Equal(t, map[string]any{"workflow_id": "extole-event/signed_up/pc-1", "run_id": "", "type": "ReferralSignup", "status": "Failed",
-		"closed_at": "2026-11-27T09:30:00Z", "error_type": "ExtoleRejected", "code": "unexpected_request", "message": "Received unexpected request"}, got[0])
+		"closed_at": "2026-11-27T09:30:00Z", "error_type": activities.ErrTypeExtoleRejected, "code": "unexpected_request", "message": "Received unexpected request"}, got[0])
 }
 
 func TestPrintOutcomesCountsEachAction(t *testing.T) {

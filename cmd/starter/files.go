@@ -9,10 +9,10 @@ import (
 	"os"
 
 	"github.com/hubspot-extole/bridge/internal/batchfile"
+	"github.com/hubspot-extole/bridge/internal/batchroute"
 	"github.com/hubspot-extole/bridge/internal/config"
-	"github.com/hubspot-extole/bridge/internal/fileroute"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
-	"github.com/hubspot-extole/bridge/workflows"
 	"go.temporal.io/sdk/client"
 )
 
@@ -32,7 +32,7 @@ func backfillExport(ctx context.Context, cfg config.Config, args []string) error
 	}
 	defer f.Close()
 	hs := hubspot.New(cfg.HubSpotBaseURL, cfg.HubSpotAccessToken.Reveal(), nil)
-	res, err := fileroute.Export(ctx, hs, f, *event, cfg.HubSpotSearchPerSec, func(r fileroute.ExportResult, remaining int) {
+	res, err := batchroute.Export(ctx, hs, f, *event, cfg.HubSpotSearchPerSec, func(r batchroute.ExportResult, remaining int) {
 		fmt.Fprintf(os.Stderr, "\r\033[K%d rows written, %d without email skipped, %d to go", r.Rows, r.NoEmail, remaining)
 	})
 	if err != nil {
@@ -51,8 +51,8 @@ func backfillImport(ctx context.Context, c client.Client, args []string) error {
 	if *file == "" {
 		return errors.New("--file FILE.csv is required")
 	}
-	final, err := fileroute.Import(ctx, c, *file, func(chunk int) {
-		fmt.Fprintf(os.Stderr, "\r\033[K%d chunks of up to %d rows written", chunk+1, fileroute.ChunkSize)
+	final, err := batchroute.Import(ctx, c, *file, func(chunk int) {
+		fmt.Fprintf(os.Stderr, "\r\033[K%d chunks of up to %d rows written", chunk+1, batchroute.ChunkSize)
 	})
 	fmt.Fprintln(os.Stderr)
 	if err != nil {
@@ -89,7 +89,7 @@ func printBadRows(w io.Writer, path string) error {
 		case errors.Is(err, io.EOF):
 			return nil
 		case errors.As(err, &bad):
-			fmt.Fprintf(w, "  line %d %s: %s\n", bad.Line, workflows.MaskEmail(bad.Email), bad.Reason)
+			fmt.Fprintf(w, "  line %d %s: %s\n", bad.Line, contact.MaskEmail(bad.Email), bad.Reason)
 		case err != nil:
 			return fmt.Errorf("%s: %w", path, err)
 		}

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 )
 
@@ -41,7 +40,9 @@ func reconcile(ctx context.Context, cfg config.Config, log *zap.Logger, args []s
 	in := workflows.ReconcileInput{Lookback: cfg.ReconcileLookback, EventName: cfg.RewardEventName()}
 	switch args[0] {
 	case "schedule":
-		return reconcileSchedule(ctx, c, in, args[1:])
+		return scheduleCommand(ctx, c, "reconcile", workflows.DefaultReconcileCron, func(cron string) client.ScheduleOptions {
+			return workflows.ReconcileScheduleOptions(cron, in)
+		}, args[1:])
 	case "run":
 		return reconcileRun(ctx, c, in, args[1:])
 	case "status":
@@ -50,44 +51,6 @@ func reconcile(ctx context.Context, cfg config.Config, log *zap.Logger, args []s
 		fmt.Fprint(os.Stderr, reconcileUsage)
 		return fmt.Errorf("unknown reconcile command %q", args[0])
 	}
-}
-
-func reconcileSchedule(ctx context.Context, c client.Client, in workflows.ReconcileInput, args []string) error {
-	fs := flag.NewFlagSet("reconcile schedule", flag.ExitOnError)
-	cron := fs.String("cron", workflows.DefaultReconcileCron, "cron expression (UTC)")
-	pause := fs.Bool("pause", false, "pause the schedule")
-	unpause := fs.Bool("unpause", false, "unpause the schedule")
-	trigger := fs.Bool("trigger", false, "start a run now (skipped if one is running)")
-	del := fs.Bool("delete", false, "delete the schedule")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	h := c.ScheduleClient().GetHandle(ctx, workflows.ReconcileScheduleID)
-	switch {
-	case *pause:
-		return done("paused", h.Pause(ctx, client.SchedulePauseOptions{Note: "paused with starter reconcile schedule --pause"}))
-	case *unpause:
-		return done("unpaused", h.Unpause(ctx, client.ScheduleUnpauseOptions{}))
-	case *trigger:
-		return done("triggered", h.Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP}))
-	case *del:
-		return done("deleted", h.Delete(ctx))
-	}
-	opts := workflows.ReconcileScheduleOptions(*cron, in)
-	_, err := c.ScheduleClient().Create(ctx, opts)
-	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(u client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			s := u.Description.Schedule
-			s.Spec, s.Action = &opts.Spec, opts.Action
-			if s.Policy == nil {
-				s.Policy = &client.SchedulePolicies{}
-			}
-			s.Policy.Overlap = opts.Overlap
-			return &client.ScheduleUpdate{Schedule: &s}, nil
-		}})
-		return done("updated schedule "+workflows.ReconcileScheduleID+" to "+*cron, err)
-	}
-	return done("created schedule "+workflows.ReconcileScheduleID+" at "+*cron, err)
 }
 
 func reconcileRun(ctx context.Context, c client.Client, in workflows.ReconcileInput, args []string) error {
@@ -113,7 +76,7 @@ func reconcileRun(ctx context.Context, c client.Client, in workflows.ReconcileIn
 }
 
 func reconcileStatus(ctx context.Context, c client.Client, w io.Writer) error {
-	res, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'Reconcile'", PageSize: 1})
+	res, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: workflows.WorkflowTypeQuery(workflows.ReconcileType, false), PageSize: 1})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/internal/config"
-	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/extolesim"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 )
@@ -34,14 +35,14 @@ func runSandbox(ctx context.Context, cfg config.Config, log *zap.Logger, args []
 	if *linkToken == "" {
 		*linkToken = cfg.ExtoleWebhookToken.Reveal()
 	}
-	ext := sandbox.NewExtole(sandbox.ExtoleOptions{Token: cfg.ExtoleAccessToken.Reveal(), RateLimitPerMinute: *extoleRate,
-		ShareLinkExtension: sandbox.ShareLinkExtension{TriggerEvent: *linkEvent, WebhookURL: *linkWebhook,
+	ext := extolesim.New(extolesim.Options{Token: cfg.ExtoleAccessToken.Reveal(), RateLimitPerMinute: *extoleRate,
+		ShareLinkExtension: extolesim.ShareLinkExtension{TriggerEvent: *linkEvent, WebhookURL: *linkWebhook,
 			WebhookToken: *linkToken, Label: cfg.ExtoleShareLabel}})
-	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: cfg.HubSpotAccessToken.Reveal(), RatePer10s: *hubspotRate,
-		AppWebhooks: sandbox.AppWebhookOptions{TargetURL: *appURL, ClientSecret: cfg.HubSpotClientSecret.Reveal(),
+	hs := hubspotsim.New(hubspotsim.Options{Token: cfg.HubSpotAccessToken.Reveal(), RatePer10s: *hubspotRate,
+		AppWebhooks: hubspotsim.AppWebhookOptions{TargetURL: *appURL, ClientSecret: cfg.HubSpotClientSecret.Reveal(),
 			Window: *appWindow, Backoff: *appBackoff}})
 	defer hs.Close()
-	ext.SetRewardWebhook(sandbox.RewardWebhook{URL: *rewardURL, Token: cfg.ExtoleWebhookToken.Reveal(), SigningKey: cfg.ExtoleSigningKey.Reveal()})
+	ext.SetRewardWebhook(extolesim.RewardWebhook{URL: *rewardURL, Token: cfg.ExtoleWebhookToken.Reveal(), SigningKey: cfg.ExtoleSigningKey.Reveal()})
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveHTTP(ctx, log, "sandbox Extole", *extoleAddr, ext) })
 	g.Go(func() error { return serveHTTP(ctx, log, "sandbox HubSpot", *hubspotAddr, hs) })

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/config"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 )
 
@@ -28,12 +29,12 @@ func setup(ctx context.Context, cfg config.Config, args []string) error {
 	defer cancel()
 	c := hubspot.New(cfg.HubSpotBaseURL, cfg.HubSpotAccessToken.Reveal(), nil)
 	scopesErr := checkScopes(ctx, c, os.Stdout)
-	defs := slices.Concat(activities.ContactProperties, activities.ReferralGraphProperties, activities.RewardProperties)
-	rep, err := c.EnsureContactProperties(ctx, activities.PropertyGroup, activities.PropertyGroupLabel, defs)
+	defs := activities.HubSpotPropertyDefs(slices.Concat(contact.Properties, contact.ReferralGraphProperties, contact.RewardProperties))
+	rep, err := c.EnsureContactProperties(ctx, contact.PropertyGroup, contact.PropertyGroupLabel, defs)
 	if rep.GroupCreated {
-		fmt.Printf("created property group %q\n", activities.PropertyGroup)
+		fmt.Printf("created property group %q\n", contact.PropertyGroup)
 	} else if err == nil {
-		fmt.Printf("property group %q already there\n", activities.PropertyGroup)
+		fmt.Printf("property group %q already there\n", contact.PropertyGroup)
 	}
 	if len(rep.Created) > 0 {
 		fmt.Printf("created properties: %s\n", strings.Join(rep.Created, ", "))

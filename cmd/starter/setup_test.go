@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/hubspot-extole/bridge/internal/hubspot"
-	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +29,7 @@ func TestCheckScopes(t *testing.T) {
 		{"scopes unreadable: only a warning", nil, "another-token", "could not read the token's scopes", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: tc.serverTok, Scopes: tc.scopes}))
+			srv := httptest.NewServer(hubspotsim.New(hubspotsim.Options{Token: tc.serverTok, Scopes: tc.scopes}))
 			defer srv.Close()
 			var out bytes.Buffer
 			err := checkScopes(context.Background(), hubspot.New(srv.URL, token, nil), &out)

@@ -1,5 +1,6 @@
 // Package contact holds the rules for the values that identify a contact and its share link, shared by
-// the webhooks, the CSV import and the workflows so that all of them accept and normalize alike.
+// the webhooks, the CSV import and the workflows so that all of them accept and normalize alike, and the
+// bridge's HubSpot contact properties (schema.go).
 package contact
 
 import (

@@ -19,8 +19,9 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
-	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/extolesim"
 	"github.com/hubspot-extole/bridge/internal/webhook"
 	"github.com/hubspot-extole/bridge/workflows"
 	"github.com/stretchr/testify/assert"
@@ -74,7 +75,7 @@ func (s *stack) hs(method, path string, body any) map[string]any {
 func (s *stack) createBridgeProperties() {
 	s.T.Helper()
 	_, err := hubspot.New(s.HubSpotURL, hubspotToken, nil).EnsureContactProperties(context.Background(),
-		activities.PropertyGroup, activities.PropertyGroupLabel, activities.ContactProperties)
+		contact.PropertyGroup, contact.PropertyGroupLabel, activities.HubSpotPropertyDefs(contact.Properties))
 	require.NoError(s.T, err)
 }
 
@@ -144,8 +145,8 @@ func stageEvent(dealID, stage string, at int64) string {
 }
 
 // convertedEvents returns the converted events Extole holds for a deal.
-func (s *stack) convertedEvents(dealID string) []sandbox.ExtoleEvent {
-	var out []sandbox.ExtoleEvent
+func (s *stack) convertedEvents(dealID string) []extolesim.Event {
+	var out []extolesim.Event
 	for _, e := range s.Extole.Events() {
 		if e.EventName == "converted" && string(e.Data["partner_conversion_id"]) == `"deal-`+dealID+`"` {
 			out = append(out, e)

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubspot-extole/bridge/internal/fileroute"
+	"github.com/hubspot-extole/bridge/internal/batchroute"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/hubspot-extole/bridge/workflows"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,7 +29,7 @@ const (
 )
 
 // seed fills the simulated HubSpot with n contacts of the kinds kindOf says and counts them.
-func seed(h *sandbox.HubSpot, n int, kindOf func(i int) seedKind) map[seedKind]int {
+func seed(h *hubspotsim.HubSpot, n int, kindOf func(i int) seedKind) map[seedKind]int {
 	count := map[seedKind]int{}
 	h.Seed(n, func(i int) map[string]string {
 		k := kindOf(i)
@@ -90,7 +91,7 @@ func (s *stack) assertLinkedOnce(want int, before map[string]string) {
 	}
 }
 
-func linksBefore(h *sandbox.HubSpot) map[string]string {
+func linksBefore(h *hubspotsim.HubSpot) map[string]string {
 	before := map[string]string{}
 	for _, c := range h.Contacts() {
 		if c.Properties["share_link"] != "" {
@@ -232,9 +233,9 @@ func TestImportWritesLinksAndReportsBadRows(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "extole-share-links.csv")
 	require.NoError(t, os.WriteFile(path, []byte(csv.String()), 0o600))
 
-	final, err := fileroute.Import(context.Background(), s.Client, path, nil)
+	final, err := batchroute.Import(context.Background(), s.Client, path, nil)
 	require.NoError(t, err)
-	hash, err := fileroute.FileHash(path)
+	hash, err := batchroute.FileHash(path)
 	require.NoError(t, err)
 	s.recordHistory(workflows.ImportWorkflowID(hash), "share_link_import")
 	assert.True(t, final.Finished)
@@ -271,7 +272,7 @@ func TestExportWritesBatchEventFile(t *testing.T) {
 	})
 	var out strings.Builder
 	hs := hubspot.New(s.HubSpotURL, hubspotToken, nil)
-	res, err := fileroute.Export(context.Background(), hs, &out, "hubspot_backfill", 50, nil)
+	res, err := batchroute.Export(context.Background(), hs, &out, "hubspot_backfill", 50, nil)
 	require.NoError(t, err)
 	assert.Equal(t, count[eligible], res.Rows)
 	assert.Equal(t, count[noEmail], res.NoEmail)

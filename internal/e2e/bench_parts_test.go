@@ -22,6 +22,8 @@ import (
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/extolesim"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/hubspot-extole/bridge/internal/temporalx"
 	"github.com/hubspot-extole/bridge/internal/webhook"
 	"github.com/hubspot-extole/bridge/workflows"
@@ -172,10 +174,10 @@ func benchNoop(ctx workflow.Context) error {
 // process and limits far above what the machine reaches, against a no-op workflow with one no-op
 // activity started by a plain client on the same server.
 func benchEndToEnd(tb testing.TB, c client.Client, sz benchSizes) []benchFigure {
-	ext := sandbox.NewExtole(sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: -1})
+	ext := extolesim.New(extolesim.Options{Token: extoleToken, RateLimitPerMinute: -1})
 	extSrv := httptest.NewServer(ext)
 	defer extSrv.Close()
-	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: hubspotToken, RatePer10s: -1, SearchPerSecond: -1, DailyLimit: -1})
+	hs := hubspotsim.New(hubspotsim.Options{Token: hubspotToken, RatePer10s: -1, SearchPerSecond: -1, DailyLimit: -1})
 	hsSrv := httptest.NewServer(hs)
 	defer hsSrv.Close()
 	acts := temporalx.Activities{
@@ -283,22 +285,22 @@ func buildWorker(tb testing.TB) string {
 
 // benchAPIs are the simulated APIs of one backfill measurement.
 type benchAPIs struct {
-	ext        *sandbox.Extole
+	ext        *extolesim.Extole
 	extoleURL  string
-	hs         *sandbox.HubSpot
+	hs         *hubspotsim.HubSpot
 	hubspotURL string
 }
 
 // newBenchAPIs starts the simulated Extole, limited to extolePerMinute like a real account, and a
 // simulated HubSpot holding n contacts, all lacking a link.
 func newBenchAPIs(tb testing.TB, extolePerMinute, n int, prefix string) benchAPIs {
-	return newBenchAPIsWith(tb, sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: extolePerMinute}, n, prefix)
+	return newBenchAPIsWith(tb, extolesim.Options{Token: extoleToken, RateLimitPerMinute: extolePerMinute}, n, prefix)
 }
 
-func newBenchAPIsWith(tb testing.TB, ext sandbox.ExtoleOptions, n int, prefix string) benchAPIs {
+func newBenchAPIsWith(tb testing.TB, ext extolesim.Options, n int, prefix string) benchAPIs {
 	a := benchAPIs{
-		ext: sandbox.NewExtole(ext),
-		hs:  sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: hubspotToken, RatePer10s: 1000, SearchPerSecond: 50, DailyLimit: -1}),
+		ext: extolesim.New(ext),
+		hs:  hubspotsim.New(hubspotsim.Options{Token: hubspotToken, RatePer10s: 1000, SearchPerSecond: 50, DailyLimit: -1}),
 	}
 	extSrv := httptest.NewServer(a.ext)
 	tb.Cleanup(extSrv.Close)
@@ -409,8 +411,8 @@ func benchBackfill(tb testing.TB, c client.Client, ns, bin string, sz benchSizes
 func benchEventRoute(tb testing.TB, c client.Client, ns, bin string, sz benchSizes, apiContacts float64) []benchFigure {
 	const event = "hubspot_backfill"
 	web := benchRouter(tb, c, webhook.ExtoleAuth{Token: extoleWebhookToken})
-	apis := newBenchAPIsWith(tb, sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: sz.extolePerMinute,
-		ShareLinkExtension: sandbox.ShareLinkExtension{TriggerEvent: event, WebhookURL: web + "/webhooks/extole/share-links",
+	apis := newBenchAPIsWith(tb, extolesim.Options{Token: extoleToken, RateLimitPerMinute: sz.extolePerMinute,
+		ShareLinkExtension: extolesim.ShareLinkExtension{TriggerEvent: event, WebhookURL: web + "/webhooks/extole/share-links",
 			WebhookToken: extoleWebhookToken}},
 		sz.backfillContacts, "p3ev-")
 	w := startWorker(tb, bin, ns, apis, sz.extolePerMinute)
@@ -490,7 +492,7 @@ func benchLiveDuringBackfill(tb testing.TB, c client.Client, ns, bin string, sz 
 }
 
 // backfillCalls counts the Extole calls that are not live events.
-func backfillCalls(ext *sandbox.Extole) int {
+func backfillCalls(ext *extolesim.Extole) int {
 	n := 0
 	for _, r := range ext.Requests() {
 		if r.Path != "/v5/events" {
@@ -502,7 +504,7 @@ func backfillCalls(ext *sandbox.Extole) int {
 
 // liveLatencies sends n events at perSec through the webhook and returns, for each, the time from its
 // sending to its arrival at the simulated Extole.
-func liveLatencies(tb testing.TB, ext *sandbox.Extole, url, kind string, perSec float64, n int) []time.Duration {
+func liveLatencies(tb testing.TB, ext *extolesim.Extole, url, kind string, perSec float64, n int) []time.Duration {
 	tb.Helper()
 	n = max(n, 1)
 	sent := make(map[string]time.Time, n)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
 	"github.com/hubspot-extole/bridge/workflows"
 	"github.com/stretchr/testify/assert"
@@ -62,7 +64,7 @@ func TestSignedUpReachesExtoleWithEveryDataKey(t *testing.T) {
 	for key, want := range map[string]string{
 		"PartnerConversionId": "pc-signup-1",
 		"ExtoleEventName":     "signed_up",
-		"ContactEmailHash":    workflows.HashEmail("jane@example.com"),
+		"ContactEmailHash":    contact.HashEmail("jane@example.com"),
 	} {
 		require.Contains(t, attrs, key)
 		assert.Contains(t, string(attrs[key].GetData()), want, key)
@@ -177,7 +179,7 @@ func TestExtoleRejectionFailsWorkflowWithExtolesMessage(t *testing.T) {
 	require.Error(t, err)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "%v", err)
-	assert.Equal(t, "ExtoleRejected", appErr.Type())
+	assert.Equal(t, activities.ErrTypeExtoleRejected, appErr.Type())
 	assert.Contains(t, appErr.Error(), "invalid_event_time_format")
 	assert.Contains(t, appErr.Error(), "Invalid event time format")
 	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_FAILED, s.describe(wfID).GetWorkflowExecutionInfo().GetStatus())

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/codec"
 	"github.com/hubspot-extole/bridge/internal/redrive"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
@@ -80,7 +81,7 @@ func TestFailedWorkflowsAreListedAndRedrivenOnce(t *testing.T) {
 		for _, run := range runs {
 			listedIDs = append(listedIDs, run.WorkflowID)
 			assert.Equal(t, "Failed", run.Status)
-			assert.Equal(t, redrive.PartnerError{Type: "ExtoleRejected", Code: "unexpected_request", Message: "Received unexpected request"}, run.PartnerError)
+			assert.Equal(t, redrive.PartnerError{Type: activities.ErrTypeExtoleRejected, Code: "unexpected_request", Message: "Received unexpected request"}, run.PartnerError)
 		}
 		assert.ElementsMatch(t, ids, listedIDs)
 		js, err := json.Marshal(runs)
@@ -134,7 +135,7 @@ func TestFailedWorkflowsAreListedAndRedrivenOnce(t *testing.T) {
 
 		f := redrive.Filter{Since: time.Hour, Type: "ShareLinkSync"}
 		runs := listed(f, 1, "")
-		assert.Equal(t, "HubSpotRejected", runs[0].PartnerError.Type)
+		assert.Equal(t, activities.ErrTypeHubSpotRejected, runs[0].PartnerError.Type)
 		assert.Equal(t, "VALIDATION_ERROR", runs[0].Code)
 		out, err := r.Redrive(ctx, runs, false, nil)
 		require.NoError(t, err)

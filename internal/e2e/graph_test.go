@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/workflows"
 	"github.com/stretchr/testify/assert"
@@ -72,9 +73,9 @@ func TestReferralGraphWrittenToHubSpot(t *testing.T) {
 	require.NoError(t, err)
 	code := share.Code
 	counts := func(referrals, converted string) map[string]string {
-		return map[string]string{activities.PropReferralsCount: referrals, activities.PropConvertedReferralsCount: converted}
+		return map[string]string{contact.PropReferralsCount: referrals, contact.PropConvertedReferralsCount: converted}
 	}
-	referredBy := map[string]string{activities.PropReferredByEmail: "alex@example.com", activities.PropReferredByCode: code}
+	referredBy := map[string]string{contact.PropReferredByEmail: "alex@example.com", contact.PropReferredByCode: code}
 
 	// A signed-up friend: "Referred by" the advocate, who counts one referral.
 	out := s.friendEvent("signed_up", "jane@example.com", code, "pc-jane")
@@ -109,7 +110,7 @@ func TestReferralGraphWrittenToHubSpot(t *testing.T) {
 	out = s.friendEvent("signed_up", "organic@example.com", "", "pc-organic")
 	assert.False(t, out.Referred)
 	c, _ := s.HubSpot.ContactByEmail("organic@example.com")
-	assert.Empty(t, c.Properties[activities.PropReferredByEmail])
+	assert.Empty(t, c.Properties[contact.PropReferredByEmail])
 	assert.Empty(t, s.HubSpot.ContactAssociations(organic))
 	s.hubspotHas("alex@example.com", counts("2", "1"))
 	s.recordHistory(workflows.ReferralCountsWorkflowID(advocate.ID), "referral_counts") // open: waiting for the next recount
@@ -118,7 +119,7 @@ func TestReferralGraphWrittenToHubSpot(t *testing.T) {
 // bridgePropertyNames are the properties a setup started today creates.
 func bridgePropertyNames() []string {
 	var names []string
-	for _, d := range slices.Concat(activities.ContactProperties, activities.ReferralGraphProperties, activities.RewardProperties) {
+	for _, d := range slices.Concat(contact.Properties, contact.ReferralGraphProperties, contact.RewardProperties) {
 		names = append(names, d.Name)
 	}
 	return names

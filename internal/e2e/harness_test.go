@@ -17,7 +17,8 @@ import (
 	"github.com/hubspot-extole/bridge/activities"
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
-	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/extolesim"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/hubspot-extole/bridge/internal/temporalx"
 	"github.com/hubspot-extole/bridge/internal/webhook"
 	"github.com/hubspot-extole/bridge/workflows"
@@ -140,9 +141,9 @@ func namespaceClient(t testing.TB) (client.Client, string) {
 type stack struct {
 	T          *testing.T
 	Client     client.Client
-	Extole     *sandbox.Extole
+	Extole     *extolesim.Extole
 	ExtoleURL  string
-	HubSpot    *sandbox.HubSpot
+	HubSpot    *hubspotsim.HubSpot
 	HubSpotURL string
 	WebhookURL string // base URL of the gin server
 	Log        *zap.Logger
@@ -161,8 +162,8 @@ type stackOptions struct {
 	ExtolePerMinute     int // worker-side limits; default high so tests do not wait on them
 	HubSpotPer10s       int
 	HubSpotSearchPerSec int
-	ExtoleAPIPerMinute  int                    // the simulated Extole's limit; default unlimited
-	HubSpot             sandbox.HubSpotOptions // the simulated HubSpot's limits; default unlimited
+	ExtoleAPIPerMinute  int                // the simulated Extole's limit; default unlimited
+	HubSpot             hubspotsim.Options // the simulated HubSpot's limits; default unlimited
 	Auth                webhook.HubSpotAuth
 	ExtoleAuth          webhook.ExtoleAuth // default: bearer extoleWebhookToken
 	// ShareLinkEvent, when set, turns on the simulated Extole's share-link extension for that event,
@@ -221,21 +222,21 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(web.Close)
 	s.WebhookURL = web.URL
 
-	ext := sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: o.ExtoleAPIPerMinute}
+	ext := extolesim.Options{Token: extoleToken, RateLimitPerMinute: o.ExtoleAPIPerMinute}
 	if o.ShareLinkEvent != "" {
-		ext.ShareLinkExtension = sandbox.ShareLinkExtension{TriggerEvent: o.ShareLinkEvent,
+		ext.ShareLinkExtension = extolesim.ShareLinkExtension{TriggerEvent: o.ShareLinkEvent,
 			WebhookURL: web.URL + "/webhooks/extole/share-links", WebhookToken: o.ExtoleAuth.Token}
 	}
-	s.Extole = sandbox.NewExtole(ext)
+	s.Extole = extolesim.New(ext)
 	extoleSrv := httptest.NewServer(s.Extole)
 	t.Cleanup(extoleSrv.Close)
 	s.ExtoleURL = extoleSrv.URL
 
 	if o.AppWebhooks {
-		o.HubSpot.AppWebhooks = sandbox.AppWebhookOptions{TargetURL: web.URL + "/webhooks/hubspot/app",
+		o.HubSpot.AppWebhooks = hubspotsim.AppWebhookOptions{TargetURL: web.URL + "/webhooks/hubspot/app",
 			ClientSecret: o.Auth.ClientSecret, Window: 50 * time.Millisecond, Backoff: 200 * time.Millisecond}
 	}
-	s.HubSpot = sandbox.NewHubSpot(o.HubSpot)
+	s.HubSpot = hubspotsim.New(o.HubSpot)
 	t.Cleanup(s.HubSpot.Close)
 	hubspotSrv := httptest.NewServer(s.HubSpot)
 	t.Cleanup(hubspotSrv.Close)

@@ -6,15 +6,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/extolesim"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/hubspot-extole/bridge/internal/temporalx"
 	"github.com/hubspot-extole/bridge/internal/webhook"
 	"github.com/hubspot-extole/bridge/workflows"
@@ -87,8 +91,8 @@ func countBetween(reqs []sandbox.RequestRecord, from, to time.Time, match func(s
 
 // BenchmarkHeadroom measures the 429s each headroom setting provokes from the simulated Extole (600 per
 // sliding minute) and HubSpot (100 per rolling 10 s) when live traffic keeps both queues full, for
-// HEADROOM_DURATION per setting (default 20s; rateHeadroom was chosen from 60 s runs). It prints
-// setting, calls/s and 429s per API; pick the highest setting with no 429.
+// HEADROOM_DURATION per setting (default 20s) at the settings HEADROOM_SETTINGS lists (percentages;
+// default 80,85,90,95). It prints setting, calls/s and 429s per API; pick the highest setting with no 429.
 func BenchmarkHeadroom(b *testing.B) {
 	d := 20 * time.Second
 	if v := os.Getenv("HEADROOM_DURATION"); v != "" {
@@ -96,10 +100,19 @@ func BenchmarkHeadroom(b *testing.B) {
 		d, err = time.ParseDuration(v)
 		require.NoError(b, err)
 	}
+	settings := []float64{0.80, 0.85, 0.90, 0.95}
+	if v := os.Getenv("HEADROOM_SETTINGS"); v != "" { // e.g. "95" for one long run of the setting in use
+		settings = nil
+		for _, pct := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(pct))
+			require.NoError(b, err, "HEADROOM_SETTINGS: percentages, comma-separated")
+			settings = append(settings, float64(n)/100)
+		}
+	}
 	const extolePerMinute, hubspotPer10s = 600, 100
 	fmt.Printf("headroom over %s per setting (Extole %d/min, HubSpot %d/10 s)\n", d, extolePerMinute, hubspotPer10s)
 	fmt.Printf("%-8s %15s %11s %16s %12s\n", "setting", "Extole calls/s", "Extole 429", "HubSpot calls/s", "HubSpot 429")
-	for _, setting := range []float64{0.80, 0.85, 0.90, 0.95} {
+	for _, setting := range settings {
 		r := runHeadroom(b, setting, d, extolePerMinute, hubspotPer10s)
 		fmt.Printf("%-8s %15.2f %11d %16.2f %12d\n", fmt.Sprintf("%.0f%%", setting*100), r.extoleRate, r.extole429, r.hubspotRate, r.hubspot429)
 	}
@@ -115,14 +128,14 @@ type headroomResult struct {
 // 429s of the whole run.
 func runHeadroom(b *testing.B, setting float64, d time.Duration, extolePerMinute, hubspotPer10s int) headroomResult {
 	c, _ := namespaceClient(b)
-	ext := sandbox.NewExtole(sandbox.ExtoleOptions{Token: extoleToken, RateLimitPerMinute: extolePerMinute})
+	ext := extolesim.New(extolesim.Options{Token: extoleToken, RateLimitPerMinute: extolePerMinute})
 	extSrv := httptest.NewServer(ext)
 	defer extSrv.Close()
-	hs := sandbox.NewHubSpot(sandbox.HubSpotOptions{Token: hubspotToken, RatePer10s: hubspotPer10s, SearchPerSecond: -1, DailyLimit: -1})
+	hs := hubspotsim.New(hubspotsim.Options{Token: hubspotToken, RatePer10s: hubspotPer10s, SearchPerSecond: -1, DailyLimit: -1})
 	hsSrv := httptest.NewServer(hs)
 	defer hsSrv.Close()
 	_, err := hubspot.New(hsSrv.URL, hubspotToken, nil).EnsureContactProperties(context.Background(),
-		activities.PropertyGroup, activities.PropertyGroupLabel, activities.ContactProperties)
+		contact.PropertyGroup, contact.PropertyGroupLabel, activities.HubSpotPropertyDefs(contact.Properties))
 	require.NoError(b, err)
 	time.Sleep(10 * time.Second) // the setup calls leave HubSpot's rolling window
 

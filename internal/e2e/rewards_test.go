@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/contact"
+	"github.com/hubspot-extole/bridge/internal/sandbox/extolesim"
 	"github.com/hubspot-extole/bridge/internal/webhook"
 	"github.com/hubspot-extole/bridge/workflows"
 	"github.com/stretchr/testify/assert"
@@ -33,7 +34,7 @@ func signature(key, body string) string {
 // rewardStack is a stack whose simulated Extole posts signed reward webhooks to the bridge.
 func rewardStack(t *testing.T, hold, duplicate bool) *stack {
 	s := newStack(t, stackOptions{ExtoleAuth: webhook.ExtoleAuth{Token: extoleWebhookToken, SigningKey: rewardSigningKey}})
-	s.Extole.SetRewardWebhook(sandbox.RewardWebhook{URL: s.WebhookURL + rewardsPath, Token: extoleWebhookToken,
+	s.Extole.SetRewardWebhook(extolesim.RewardWebhook{URL: s.WebhookURL + rewardsPath, Token: extoleWebhookToken,
 		SigningKey: rewardSigningKey, Hold: hold, Duplicate: duplicate})
 	return s
 }
@@ -76,10 +77,10 @@ func TestRewardWebhooksToHubSpot(t *testing.T) {
 
 	// The first webhook goes straight through: the person's workflow starts and reads Extole's rewards.
 	r1 := s.Extole.CreateReward("jane@example.com", "USER-1", 10, "USD")
-	s.hubspotHas("jane@example.com", map[string]string{activities.PropRewardState: "EARNED", activities.PropRewardsEarned: "1"})
+	s.hubspotHas("jane@example.com", map[string]string{contact.PropRewardState: "EARNED", contact.PropRewardsEarned: "1"})
 
 	// 19 more, held back, then delivered shuffled, concurrently and each twice.
-	s.Extole.SetRewardWebhook(sandbox.RewardWebhook{URL: s.WebhookURL + rewardsPath, Token: extoleWebhookToken,
+	s.Extole.SetRewardWebhook(extolesim.RewardWebhook{URL: s.WebhookURL + rewardsPath, Token: extoleWebhookToken,
 		SigningKey: rewardSigningKey, Hold: true, Duplicate: true})
 	ids := map[string]string{"r1": r1.RewardID}
 	for i, name := range []string{"r2", "r3", "r4", "r5", "r6", "r7"} {
@@ -100,8 +101,8 @@ func TestRewardWebhooksToHubSpot(t *testing.T) {
 	}
 
 	// r1, r2, r4, r5, r6 earned (r3 canceled, r7 revoked); the latest change was r6's redemption.
-	want := map[string]string{activities.PropRewardState: "REDEEMED", activities.PropRewardValue: "60 USD",
-		activities.PropRewardsEarned: "5", activities.PropRewardsValueTotal: "180 USD"}
+	want := map[string]string{contact.PropRewardState: "REDEEMED", contact.PropRewardValue: "60 USD",
+		contact.PropRewardsEarned: "5", contact.PropRewardsValueTotal: "180 USD"}
 	s.hubspotHas("jane@example.com", want)
 	person := r1.PersonID
 	st := s.rewardState(person)
@@ -119,8 +120,8 @@ func TestRewardWebhooksToHubSpot(t *testing.T) {
 	assert.Equal(t, 7, rep.Checked)
 	assert.Equal(t, 1, rep.Missing, "only r4's SENT was missing")
 	assert.Equal(t, 6, rep.Held)
-	s.hubspotHas("jane@example.com", map[string]string{activities.PropRewardState: "SENT", activities.PropRewardValue: "40 USD",
-		activities.PropRewardsEarned: "5", activities.PropRewardsValueTotal: "180 USD"})
+	s.hubspotHas("jane@example.com", map[string]string{contact.PropRewardState: "SENT", contact.PropRewardValue: "40 USD",
+		contact.PropRewardsEarned: "5", contact.PropRewardsValueTotal: "180 USD"})
 
 	// A body with only reward_id (the reward-webhooks page's shape) is read from Extole.
 	s.Extole.DropNextRewardWebhook()
@@ -129,7 +130,7 @@ func TestRewardWebhooksToHubSpot(t *testing.T) {
 	status, ans, _ := s.post(rewardsPath, body, http.Header{"Authorization": {"Bearer " + extoleWebhookToken},
 		"X-Extole-Signature": {signature(rewardSigningKey, body)}})
 	require.Equal(t, http.StatusOK, status, "%v", ans)
-	s.hubspotHas("jane@example.com", map[string]string{activities.PropRewardState: "REDEEMED", activities.PropRewardValue: "20 USD"})
+	s.hubspotHas("jane@example.com", map[string]string{contact.PropRewardState: "REDEEMED", contact.PropRewardValue: "20 USD"})
 	s.recordHistory(workflows.RewardWorkflowID(person), "reward_sync_out_of_order")
 }
 
@@ -142,7 +143,7 @@ func TestRewardForUnknownContactIsReported(t *testing.T) {
 	require.NoError(t, err)
 	var setup activities.PropertiesReport
 	require.NoError(t, run.Get(context.Background(), &setup))
-	for _, d := range activities.RewardProperties {
+	for _, d := range contact.RewardProperties {
 		assert.Contains(t, setup.Created, d.Name)
 	}
 	s.recordHistory(run.GetID(), "setup_hubspot_reward_properties")
@@ -190,7 +191,7 @@ func TestRewardChangesBecomeHubSpotCustomEvents(t *testing.T) {
 	assert.Equal(t, name, evs[0].EventName)
 	assert.Equal(t, contactID, evs[0].ObjectID)
 	assert.Equal(t, map[string]string{"reward_id": r.RewardID, "reward_state": "SENT", "face_value": "15", "face_value_type": "EUR"}, evs[0].Properties)
-	s.hubspotHas("sam@example.com", map[string]string{activities.PropRewardState: "SENT", activities.PropRewardValue: "15 EUR"})
+	s.hubspotHas("sam@example.com", map[string]string{contact.PropRewardState: "SENT", contact.PropRewardValue: "15 EUR"})
 }
 
 // The nightly schedule hands each run's window end to the next run (its last completion result).

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/hubspot-extole/bridge/activities"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/hubspot-extole/bridge/workflows"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,9 +30,9 @@ func extoleBody(email, code string) string {
 }
 
 // hubspotHas waits until the simulated HubSpot's contact carries want.
-func (s *stack) hubspotHas(email string, want map[string]string) sandbox.Contact {
+func (s *stack) hubspotHas(email string, want map[string]string) hubspotsim.Contact {
 	s.T.Helper()
-	var got sandbox.Contact
+	var got hubspotsim.Contact
 	eventually(s.T, time.Minute, "HubSpot contact "+email, func() bool {
 		c, ok := s.HubSpot.ContactByEmail(email)
 		if !ok {
@@ -47,7 +49,7 @@ func (s *stack) hubspotHas(email string, want map[string]string) sandbox.Contact
 	return got
 }
 
-func countByEmail(contacts []sandbox.Contact, email string) int {
+func countByEmail(contacts []hubspotsim.Contact, email string) int {
 	n := 0
 	for _, c := range contacts {
 		if c.Properties["email"] == email {
@@ -179,10 +181,10 @@ func TestConfiguredRateLimitAvoids429(t *testing.T) {
 		t.Skip("integration test")
 	}
 	const limit = 60 // per 10 s, both sides: the simulated account and HUBSPOT_RATE_LIMIT_PER_10S
-	s := newStack(t, stackOptions{HubSpotPer10s: limit, HubSpot: sandbox.HubSpotOptions{RatePer10s: limit}})
+	s := newStack(t, stackOptions{HubSpotPer10s: limit, HubSpot: hubspotsim.Options{RatePer10s: limit}})
 	// The properties exist already (the worker's start-up setup made them), so each link is one call.
 	_, err := hubspot.New(s.HubSpotURL, hubspotToken, nil).EnsureContactProperties(context.Background(),
-		activities.PropertyGroup, activities.PropertyGroupLabel, activities.ContactProperties)
+		contact.PropertyGroup, contact.PropertyGroupLabel, activities.HubSpotPropertyDefs(contact.Properties))
 	require.NoError(t, err)
 	time.Sleep(10 * time.Second) // let the setup calls leave the rolling window
 	const n = 200

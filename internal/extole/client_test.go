@@ -10,6 +10,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/internal/extole"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/extolesim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +43,7 @@ func TestSendEventErrorClasses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := sandbox.NewExtole(sandbox.ExtoleOptions{Token: "t"})
+			fake := extolesim.New(extolesim.Options{Token: "t"})
 			fake.SetFaults(tt.faults)
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
@@ -60,7 +61,7 @@ func TestSendEventErrorClasses(t *testing.T) {
 }
 
 func TestSendEventSuccessAndDedupe(t *testing.T) {
-	fake := sandbox.NewExtole(sandbox.ExtoleOptions{Token: "t"})
+	fake := extolesim.New(extolesim.Options{Token: "t"})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	c := extole.New(srv.URL, "t", nil)
@@ -84,7 +85,7 @@ func TestNetworkErrorsAreTransientAndHideTheURL(t *testing.T) {
 }
 
 func TestPersonsAndShareablesGetOrCreate(t *testing.T) {
-	fake := sandbox.NewExtole(sandbox.ExtoleOptions{Token: "t"})
+	fake := extolesim.New(extolesim.Options{Token: "t"})
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	c := extole.New(srv.URL, "t", nil)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -47,7 +48,7 @@ func TestReadContactsByEmail(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake, c := newClient(t, sandbox.HubSpotOptions{})
+			fake, c := newClient(t, hubspotsim.Options{})
 			ctx := context.Background()
 			_, err := c.EnsureContactProperties(ctx, "extole", "Extole",
 				[]hubspot.PropertyDef{{Name: "share_link"}, {Name: "share_code"}})

@@ -1,5 +1,6 @@
-// Package hubspot is a typed client for the parts of the HubSpot CRM v3 API the bridge uses (contacts,
-// search, properties) and the verifiers of HubSpot's webhook request signatures.
+// Package hubspot is a typed client for the parts of the HubSpot CRM API the bridge calls (contacts,
+// search, properties, deals, associations, custom events). The check of HubSpot's inbound webhook
+// signatures is not here but in internal/webhook/hubspotsig, next to the endpoints that use it.
 //
 // Every failed call returns a *Error whose Kind says, once and for all, whether the failure is worth
 // retrying and how long to wait (Error.RetryAfter); callers never look at HTTP statuses. The only other

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hubspot-extole/bridge/internal/hubspot"
 	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 )
 
 // Client tests against the simulated HubSpot (internal/sandbox), one per error class and per operation.
@@ -24,7 +25,7 @@ const testToken = "pat-na1-11111111-2222-3333-4444-555555555555"
 // fixedNow freezes the fake's clock, so that its rate-limit windows do not slide during a test.
 var fixedNow = time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
 
-func newFake(t *testing.T, o sandbox.HubSpotOptions) (*sandbox.HubSpot, string) {
+func newFake(t *testing.T, o hubspotsim.Options) (*hubspotsim.HubSpot, string) {
 	t.Helper()
 	if o.Token == "" {
 		o.Token = testToken
@@ -32,13 +33,13 @@ func newFake(t *testing.T, o sandbox.HubSpotOptions) (*sandbox.HubSpot, string) 
 	if o.Now == nil {
 		o.Now = func() time.Time { return fixedNow }
 	}
-	fake := sandbox.NewHubSpot(o)
+	fake := hubspotsim.New(o)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	return fake, srv.URL
 }
 
-func newClient(t *testing.T, o sandbox.HubSpotOptions) (*sandbox.HubSpot, *hubspot.Client) {
+func newClient(t *testing.T, o hubspotsim.Options) (*hubspotsim.HubSpot, *hubspot.Client) {
 	t.Helper()
 	fake, url := newFake(t, o)
 	return fake, hubspot.New(url, testToken, nil)
@@ -54,10 +55,10 @@ func TestErrorClasses(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		opts       sandbox.HubSpotOptions
+		opts       hubspotsim.Options
 		token      string // client token when not testToken
 		timeout    time.Duration
-		setup      func(t *testing.T, fake *sandbox.HubSpot, c *hubspot.Client)
+		setup      func(t *testing.T, fake *hubspotsim.HubSpot, c *hubspot.Client)
 		call       func(c *hubspot.Client) error
 		kind       hubspot.Kind
 		status     int
@@ -74,35 +75,35 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name: "403 missing scopes",
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				f.SetFaults(sandbox.Faults{ForceStatus: 403})
 			},
 			call: upsert, kind: hubspot.KindAuth, status: 403, category: "MISSING_SCOPES",
 		},
 		{
-			name: "429 TEN_SECONDLY_ROLLING waits 10s", opts: sandbox.HubSpotOptions{RatePer10s: 1},
-			setup: func(t *testing.T, _ *sandbox.HubSpot, c *hubspot.Client) {
+			name: "429 TEN_SECONDLY_ROLLING waits 10s", opts: hubspotsim.Options{RatePer10s: 1},
+			setup: func(t *testing.T, _ *hubspotsim.HubSpot, c *hubspot.Client) {
 				require.NoError(t, upsert(c))
 			},
 			call: upsert, kind: hubspot.KindRateLimited, status: 429, category: "RATE_LIMIT",
 			policy: hubspot.PolicyTenSecondlyRolling, retryAfter: 10 * time.Second,
 		},
 		{
-			name: "search 429 SECONDLY waits 1s", opts: sandbox.HubSpotOptions{SearchPerSecond: 1},
-			setup: func(t *testing.T, _ *sandbox.HubSpot, c *hubspot.Client) { require.NoError(t, search(c)) },
+			name: "search 429 SECONDLY waits 1s", opts: hubspotsim.Options{SearchPerSecond: 1},
+			setup: func(t *testing.T, _ *hubspotsim.HubSpot, c *hubspot.Client) { require.NoError(t, search(c)) },
 			call:  search, kind: hubspot.KindRateLimited, status: 429, category: "RATE_LIMIT",
 			policy: hubspot.PolicySecondly, retryAfter: time.Second,
 		},
 		{
 			// The client waits for midnight UTC by its own clock (the real one here).
-			name: "429 DAILY waits until midnight UTC", opts: sandbox.HubSpotOptions{DailyLimit: 1},
-			setup: func(t *testing.T, _ *sandbox.HubSpot, c *hubspot.Client) { require.NoError(t, upsert(c)) },
+			name: "429 DAILY waits until midnight UTC", opts: hubspotsim.Options{DailyLimit: 1},
+			setup: func(t *testing.T, _ *hubspotsim.HubSpot, c *hubspot.Client) { require.NoError(t, upsert(c)) },
 			call:  upsert, kind: hubspot.KindRateLimited, status: 429, category: "RATE_LIMIT",
 			policy: hubspot.PolicyDaily, raMin: time.Nanosecond, retryAfter: 24 * time.Hour,
 		},
 		{
 			name: "429 Retry-After seconds honoured",
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				f.SetFaults(sandbox.Faults{ForceStatus: 429, RetryAfter: "7"})
 			},
 			call: upsert, kind: hubspot.KindRateLimited, status: 429, category: "RATE_LIMIT",
@@ -110,7 +111,7 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name: "search 429 Retry-After HTTP-date honoured",
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				at := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
 				f.SetFaults(sandbox.Faults{ForceStatus: 429, RetryAfter: at})
 			},
@@ -119,35 +120,35 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name: "500 transient",
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				f.SetFaults(sandbox.Faults{ForceStatus: 500})
 			},
 			call: upsert, kind: hubspot.KindTransient, status: 500, category: "INTERNAL_ERROR", message: "internal error",
 		},
 		{
 			name: "502 transient",
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				f.SetFaults(sandbox.Faults{ForceStatus: 502})
 			},
 			call: upsert, kind: hubspot.KindTransient, status: 502, category: "BAD_GATEWAY",
 		},
 		{
 			name: "503 via error rate",
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				f.SetFaults(sandbox.Faults{ErrorRate: 1})
 			},
 			call: upsert, kind: hubspot.KindTransient, status: 503,
 		},
 		{
 			name: "423 locked waits 2s",
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				f.SetFaults(sandbox.Faults{ForceStatus: 423})
 			},
 			call: upsert, kind: hubspot.KindTransient, status: 423, category: "LOCKED", retryAfter: 2 * time.Second,
 		},
 		{
 			name: "477 migration honours Retry-After",
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				f.SetFaults(sandbox.Faults{ForceStatus: 477, RetryAfter: "30"})
 			},
 			call: upsert, kind: hubspot.KindTransient, status: 477, category: "MIGRATION_IN_PROGRESS", retryAfter: 30 * time.Second,
@@ -161,7 +162,7 @@ func TestErrorClasses(t *testing.T) {
 		},
 		{
 			name: "client timeout is transient", timeout: 50 * time.Millisecond,
-			setup: func(t *testing.T, f *sandbox.HubSpot, _ *hubspot.Client) {
+			setup: func(t *testing.T, f *hubspotsim.HubSpot, _ *hubspot.Client) {
 				f.SetFaults(sandbox.Faults{LatencyMS: 2000})
 			},
 			call: upsert, kind: hubspot.KindTransient, status: 0, unwraps: true,
@@ -215,7 +216,7 @@ func TestErrorClasses(t *testing.T) {
 }
 
 func TestUpsertContacts_NewAndUpdated(t *testing.T) {
-	fake, c := newClient(t, sandbox.HubSpotOptions{})
+	fake, c := newClient(t, hubspotsim.Options{})
 	ctx := context.Background()
 	ids := fake.Seed(1, func(int) map[string]string { return map[string]string{"email": "old@x.io", "firstname": "Old"} })
 
@@ -255,7 +256,7 @@ func TestUpsertContacts_NewAndUpdated(t *testing.T) {
 }
 
 func TestUpsertContacts_207Partial(t *testing.T) {
-	fake, c := newClient(t, sandbox.HubSpotOptions{})
+	fake, c := newClient(t, hubspotsim.Options{})
 	ctx := context.Background()
 
 	results, berrs, err := c.UpsertContacts(ctx, []hubspot.ContactInput{
@@ -292,7 +293,7 @@ func TestUpsertContacts_207Partial(t *testing.T) {
 }
 
 func TestUpsertContactByEmail(t *testing.T) {
-	fake, c := newClient(t, sandbox.HubSpotOptions{})
+	fake, c := newClient(t, hubspotsim.Options{})
 	ctx := context.Background()
 
 	r, err := c.UpsertContactByEmail(ctx, "jane@x.io", map[string]string{"firstname": "Jane"})
@@ -321,7 +322,7 @@ func TestUpsertContactByEmail(t *testing.T) {
 }
 
 func TestSearchPaging(t *testing.T) {
-	fake, c := newClient(t, sandbox.HubSpotOptions{RatePer10s: -1, SearchPerSecond: -1})
+	fake, c := newClient(t, hubspotsim.Options{RatePer10s: -1, SearchPerSecond: -1})
 	ctx := context.Background()
 	fake.Seed(25, func(i int) map[string]string {
 		p := map[string]string{"email": fmt.Sprintf("c%02d@x.io", i)}
@@ -371,7 +372,7 @@ func TestSearchPaging(t *testing.T) {
 }
 
 func TestEnsureContactProperties(t *testing.T) {
-	fake, c := newClient(t, sandbox.HubSpotOptions{})
+	fake, c := newClient(t, hubspotsim.Options{})
 	ctx := context.Background()
 	defs := []hubspot.PropertyDef{
 		{Name: "extole_share_link", Label: "Extole share link", Description: "Personal referral link"},

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/hubspot-extole/bridge/internal/hubspot"
-	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,7 +36,7 @@ func TestCreatePropertyGroupAndProperty(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake, c := newClient(t, sandbox.HubSpotOptions{})
+			fake, c := newClient(t, hubspotsim.Options{})
 			for _, f := range tc.before {
 				_, err := f(c)
 				require.NoError(t, err)
@@ -54,15 +54,15 @@ func TestCreatePropertyGroupAndProperty(t *testing.T) {
 			assert.Equal(t, tc.wantCreated, created)
 		})
 	}
-	fake, c := newClient(t, sandbox.HubSpotOptions{})
+	fake, c := newClient(t, hubspotsim.Options{})
 	_, err := group(c)
 	require.NoError(t, err)
 	_, err = prop(c)
 	require.NoError(t, err)
 	for _, p := range fake.Properties() {
 		if p.Name == "share_link" {
-			assert.Equal(t, sandbox.Property{Name: "share_link", Label: "share_link", Description: "link", Type: "string", FieldType: "text", GroupName: "extole"},
-				sandbox.Property{Name: p.Name, Label: p.Label, Description: p.Description, Type: p.Type, FieldType: p.FieldType, GroupName: p.GroupName},
+			assert.Equal(t, hubspotsim.Property{Name: "share_link", Label: "share_link", Description: "link", Type: "string", FieldType: "text", GroupName: "extole"},
+				hubspotsim.Property{Name: p.Name, Label: p.Label, Description: p.Description, Type: p.Type, FieldType: p.FieldType, GroupName: p.GroupName},
 				"a text property in the group, labelled with its name when no label is given")
 		}
 	}

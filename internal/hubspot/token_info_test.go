@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/hubspot-extole/bridge/internal/hubspot"
-	"github.com/hubspot-extole/bridge/internal/sandbox"
+	"github.com/hubspot-extole/bridge/internal/sandbox/hubspotsim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +29,7 @@ func TestTokenInfoReportsMissingScopes(t *testing.T) {
 			[]string{"crm.objects.contacts.write", "crm.schemas.contacts.write", "crm.objects.deals.read", "crm.objects.line_items.read"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake, url := newFake(t, sandbox.HubSpotOptions{Token: tc.token, Scopes: tc.scopes})
+			fake, url := newFake(t, hubspotsim.Options{Token: tc.token, Scopes: tc.scopes})
 			info, err := hubspot.New(url, tc.token, nil).TokenInfo(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantPrivate, info.PrivateApp)
@@ -44,7 +44,7 @@ func TestTokenInfoReportsMissingScopes(t *testing.T) {
 
 func TestTokenInfoErrorsNeverHoldTheToken(t *testing.T) {
 	const token = "oauth-token-secret"
-	_, url := newFake(t, sandbox.HubSpotOptions{Token: "another-token"})
+	_, url := newFake(t, hubspotsim.Options{Token: "another-token"})
 	_, err := hubspot.New(url, token, nil).TokenInfo(context.Background())
 	e, ok := hubspot.AsError(err)
 	require.True(t, ok, "%v", err)

@@ -82,6 +82,10 @@ var (
 		Name: "bridge_backfill_contacts_total",
 		Help: "Contacts handled by the backfill and the import, by result (linked, sent, failed).",
 	}, []string{"result"})
+	appEventsIgnored = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bridge_app_webhook_events_ignored_total",
+		Help: "HubSpot app-webhook events acknowledged without work, by reason (the subscription type, with the property or association type where that decided it, or malformed).",
+	}, []string{"reason"})
 	backfillRemaining = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "bridge_backfill_remaining_contacts",
 		Help: "Contacts the running backfill has still to visit (HubSpot's count past its cursor), as of its last search.",
@@ -90,7 +94,7 @@ var (
 
 func init() {
 	Registry.MustRegister(webhooks, webhookDuration, apiRequests, apiDuration, apiRateLimited,
-		deliveryLatency, backfillContacts, backfillRemaining,
+		deliveryLatency, backfillContacts, backfillRemaining, appEventsIgnored,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
@@ -104,6 +108,9 @@ func ObserveWebhook(endpoint, outcome string, d time.Duration) {
 	webhooks.WithLabelValues(endpoint, outcome).Inc()
 	webhookDuration.WithLabelValues(endpoint).Observe(d.Seconds())
 }
+
+// IgnoreAppEvent counts an app-webhook event acknowledged without work.
+func IgnoreAppEvent(reason string) { appEventsIgnored.WithLabelValues(reason).Inc() }
 
 // ObserveDelivery records the partner's acceptance of something received at receivedAt. A zero
 // receivedAt (a workflow started before the receipt time was recorded) is not observed.

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/hubspot-extole/bridge/activities"
-	"github.com/hubspot-extole/bridge/workflows"
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -25,7 +25,7 @@ var clientError = regexp.MustCompile(`^(?:extole|hubspot): \d{3} ([^\s:]+)(?: [^
 var emailInText = regexp.MustCompile(`[^\s@"'<>(),;:\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
 
 // maskEmails masks them: the list goes to terminals, tickets and CI logs.
-func maskEmails(s string) string { return emailInText.ReplaceAllStringFunc(s, workflows.MaskEmail) }
+func maskEmails(s string) string { return emailInText.ReplaceAllStringFunc(s, contact.MaskEmail) }
 
 // partnerError reads a run's failure chain for the partner's answer: the application error our activities
 // raised (its RejectedProperty details, or the API client's "<api>: <status> <code>: <message>" text). A

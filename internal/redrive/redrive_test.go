@@ -60,17 +60,17 @@ func TestPartnerErrorFromTheRunsFailure(t *testing.T) {
 		want    PartnerError
 	}{
 		{"Extole rejected the event", activityFailure(t, extoleRejected),
-			PartnerError{Type: "ExtoleRejected", Code: "missing_event_name", Message: "Missing event name"}},
+			PartnerError{Type: activities.ErrTypeExtoleRejected, Code: "missing_event_name", Message: "Missing event name"}},
 		{"HubSpot rejected the write", activityFailure(t, hubspotRejected),
-			PartnerError{Type: "HubSpotRejected", Code: "VALIDATION_ERROR", Message: "Invalid input."}},
+			PartnerError{Type: activities.ErrTypeHubSpotRejected, Code: "VALIDATION_ERROR", Message: "Invalid input."}},
 		{"HubSpot refused the share link", encode(t, shareLinkRefused),
 			PartnerError{Type: activities.ErrTypePropertiesRejected, Code: "INVALID_STRING", Message: "share_link: too long"}},
 		{"retries ran out", timeoutFailure(t, activities.TranslateExtoleError(&extole.Error{Kind: extole.KindTransient, Status: 503,
 			Code: "service_unavailable", Message: "try later"})),
-			PartnerError{Type: "ExtoleUnavailable", Code: "service_unavailable", Message: "try later"}},
+			PartnerError{Type: activities.ErrTypeExtoleUnavailable, Code: "service_unavailable", Message: "try later"}},
 		{"an email quoted back is masked", activityFailure(t, activities.TranslateHubSpotError(&hubspot.Error{Kind: hubspot.KindInvalid, Status: 400,
 			Category: "VALIDATION_ERROR", Message: `Email address "Jane.Doe@Example.com" is invalid, not jane@x.io`})),
-			PartnerError{Type: "HubSpotRejected", Code: "VALIDATION_ERROR", Message: `Email address "…@example.com" is invalid, not …@x.io`}},
+			PartnerError{Type: activities.ErrTypeHubSpotRejected, Code: "VALIDATION_ERROR", Message: `Email address "…@example.com" is invalid, not …@x.io`}},
 		{"a workflow error of its own", encode(t, errors.New("boom")), PartnerError{Message: "boom"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package redrive
 import (
 	"fmt"
 
+	"github.com/hubspot-extole/bridge/internal/contact"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -97,7 +98,7 @@ func shareLinkInput(dc converter.DataConverter, run Run) ([]any, error) {
 			return nil, fmt.Errorf("%s input: %w", m.name, err)
 		}
 		// What the workflow's validator refuses (it checks signals only when it reads them) stays out.
-		if workflows.NormalizeEmail(l.Email) != workflows.NormalizeEmail(st.Email) || l.Key == "" || l.Properties["share_link"] == "" {
+		if contact.NormalizeEmail(l.Email) != contact.NormalizeEmail(st.Email) || l.Key == "" || l.Properties[contact.PropShareLink] == "" {
 			continue
 		}
 		st.Pending = append(st.Pending, l)

@@ -1,17 +1,3 @@
-// Package sandbox holds in-process simulations of the two remote APIs the
-// bridge talks to: Extole (referrals) and HubSpot (CRM). Neither can be reached
-// from CI or a developer laptop, so tests and the local sandbox run against these
-// fakes instead. Each fake is an http.Handler that mimics the documented
-// behaviour of the real API, including its error bodies, rate limits and
-// quirks, as collected with their public sources in docs/extole-api.md and
-// docs/hubspot-api.md.
-//
-// Both fakes share three things, which live in this file:
-//   - Faults: failures injected on purpose (error rate, forced statuses, latency);
-//   - RequestRecord: a log of every API request and how it was answered;
-//   - the /_sandbox/ admin endpoints, which let a person or a test look at and
-//     steer a fake. They are never rate limited, faulted or authenticated, and
-//     they are not recorded, so looking at a fake does not change what you see.
 package sandbox
 
 import (
@@ -86,14 +72,18 @@ type RequestRecord struct {
 // never written to the wire because the client has already gone.
 const StatusClientClosedRequest = 499
 
-// faultState is the active Faults plus the bookkeeping they need. It is only
+// FaultState is the active Faults plus the bookkeeping they need. It is only
 // touched under the owning fake's mutex.
-type faultState struct {
+type FaultState struct {
 	f         Faults
 	remaining int // forced answers left; -1 = unlimited
 }
 
-func (s *faultState) set(f Faults) {
+// Current returns the active faults.
+func (s *FaultState) Current() Faults { return s.f }
+
+// Set replaces the active faults; Faults{} clears them.
+func (s *FaultState) Set(f Faults) {
 	s.f = f
 	switch {
 	case f.ForceStatus == 0:
@@ -105,10 +95,10 @@ func (s *faultState) set(f Faults) {
 	}
 }
 
-// decide returns the status to inject for a request to path (0 = answer
+// Decide returns the status to inject for a request to path (0 = answer
 // normally) and the latency to add first. A forced status is consumed before
 // the error rate is rolled, so "force 2 then 10% errors" behaves as expected.
-func (s *faultState) decide(path string, rnd *rand.Rand) (status int, latency time.Duration) {
+func (s *FaultState) Decide(path string, rnd *rand.Rand) (status int, latency time.Duration) {
 	if s.f.PathPrefix != "" && !strings.HasPrefix(path, s.f.PathPrefix) {
 		return 0, 0
 	}
@@ -135,10 +125,10 @@ func (s *faultState) decide(path string, rnd *rand.Rand) (status int, latency ti
 	return 0, latency
 }
 
-// sleepCtx waits for d or until ctx ends; it reports whether the full delay
+// SleepCtx waits for d or until ctx ends; it reports whether the full delay
 // elapsed. Latency is real wall-clock time even when a fake runs on an
 // injected clock, because its purpose is to exercise client timeouts.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+func SleepCtx(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -152,40 +142,41 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// recorder captures what a handler answered so it can be logged.
-type recorder struct {
+// Recorder captures what a handler answered so it can be logged.
+type Recorder struct {
 	http.ResponseWriter
 	status int
-	code   string
+	// Code is what the request log records as the API's error code.
+	Code string
 }
 
-func (w *recorder) WriteHeader(status int) {
+func (w *Recorder) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
-func (w *recorder) Write(b []byte) (int, error) {
+func (w *Recorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *recorder) finalStatus() int {
+func (w *Recorder) FinalStatus() int {
 	if w.status == 0 {
 		return http.StatusOK
 	}
 	return w.status
 }
 
-// maxBodyBytes bounds what a fake reads from one request.
-const maxBodyBytes = 16 << 20
+// MaxBodyBytes bounds what a fake reads from one request.
+const MaxBodyBytes = 16 << 20
 
-// marshalJSON encodes v without HTML escaping: both real APIs send "<", ">"
+// MarshalJSON encodes v without HTML escaping: both real APIs send "<", ">"
 // and "&" literally, and HubSpot embeds JSON inside error messages.
-func marshalJSON(v any) []byte {
+func MarshalJSON(v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -196,30 +187,53 @@ func marshalJSON(v any) []byte {
 	return bytes.TrimRight(buf.Bytes(), "\n")
 }
 
-func writeJSON(w http.ResponseWriter, contentType string, status int, v any) {
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(marshalJSON(v))
+// JSONScalarString returns a JSON string, or the text of a number or boolean
+// (Jackson coerces scalars into String fields). ok=false for objects and
+// arrays; "" with ok=true for null or absent.
+func JSONScalarString(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", true
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", false
+		}
+		return s, true
+	case '{', '[':
+		return "", false
+	}
+	return string(raw), true
 }
 
-// adminState is what the shared admin endpoints need from a fake.
-type adminState interface {
+// WriteJSON answers status with v as the body.
+func WriteJSON(w http.ResponseWriter, contentType string, status int, v any) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(MarshalJSON(v))
+}
+
+// AdminState is what the shared admin endpoints need from a fake.
+type AdminState interface {
 	SetFaults(Faults)
-	currentFaults() Faults
+	CurrentFaults() Faults
 	Requests() []RequestRecord
 	Reset()
 }
 
-const adminContentType = "application/json"
+// AdminContentType is the content type of /_sandbox/ answers.
+const AdminContentType = "application/json"
 
-// serveCommonAdmin answers a request under /_sandbox/: the endpoints both
+// ServeAdmin answers a request under /_sandbox/: the endpoints both
 // fakes share (requests, faults, reset) and, through extra, the fake-specific
 // GET endpoints (by name after /_sandbox/; extra returns nil for an unknown name).
-func serveCommonAdmin(w http.ResponseWriter, r *http.Request, s adminState, extra func(name string) any) {
+func ServeAdmin(w http.ResponseWriter, r *http.Request, s AdminState, extra func(name string) any) {
 	name := strings.Trim(strings.TrimPrefix(r.URL.Path, "/_sandbox"), "/")
 	methodNotAllowed := func(allowed string) {
 		w.Header().Set("Allow", allowed)
-		writeJSON(w, adminContentType, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed; use " + allowed})
+		WriteJSON(w, AdminContentType, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed; use " + allowed})
 	}
 	switch name {
 	case "requests":
@@ -227,14 +241,14 @@ func serveCommonAdmin(w http.ResponseWriter, r *http.Request, s adminState, extr
 			methodNotAllowed(http.MethodGet)
 			return
 		}
-		writeJSON(w, adminContentType, http.StatusOK, map[string]any{"requests": s.Requests()})
+		WriteJSON(w, AdminContentType, http.StatusOK, map[string]any{"requests": s.Requests()})
 	case "faults":
 		switch r.Method {
 		case http.MethodGet:
-			writeJSON(w, adminContentType, http.StatusOK, s.currentFaults())
+			WriteJSON(w, AdminContentType, http.StatusOK, s.CurrentFaults())
 		case http.MethodPut:
 			var f Faults
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
+			body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes))
 			if err == nil && len(bytes.TrimSpace(body)) > 0 {
 				dec := json.NewDecoder(bytes.NewReader(body))
 				dec.DisallowUnknownFields() // a typo must not silently inject nothing
@@ -244,11 +258,11 @@ func serveCommonAdmin(w http.ResponseWriter, r *http.Request, s adminState, extr
 				err = f.validate()
 			}
 			if err != nil {
-				writeJSON(w, adminContentType, http.StatusBadRequest, map[string]string{"error": err.Error()})
+				WriteJSON(w, AdminContentType, http.StatusBadRequest, map[string]string{"error": err.Error()})
 				return
 			}
 			s.SetFaults(f)
-			writeJSON(w, adminContentType, http.StatusOK, s.currentFaults())
+			WriteJSON(w, AdminContentType, http.StatusOK, s.CurrentFaults())
 		default:
 			methodNotAllowed("GET, PUT")
 		}
@@ -258,30 +272,31 @@ func serveCommonAdmin(w http.ResponseWriter, r *http.Request, s adminState, extr
 			return
 		}
 		s.Reset()
-		writeJSON(w, adminContentType, http.StatusOK, map[string]bool{"reset": true})
+		WriteJSON(w, AdminContentType, http.StatusOK, map[string]bool{"reset": true})
 	default:
 		v := extra(name)
 		if v == nil {
-			writeJSON(w, adminContentType, http.StatusNotFound, map[string]string{"error": "unknown sandbox endpoint " + r.URL.Path})
+			WriteJSON(w, AdminContentType, http.StatusNotFound, map[string]string{"error": "unknown sandbox endpoint " + r.URL.Path})
 			return
 		}
 		if r.Method != http.MethodGet {
 			methodNotAllowed(http.MethodGet)
 			return
 		}
-		writeJSON(w, adminContentType, http.StatusOK, v)
+		WriteJSON(w, AdminContentType, http.StatusOK, v)
 	}
 }
 
-func isAdminPath(p string) bool {
+// IsAdminPath reports whether p is under /_sandbox/.
+func IsAdminPath(p string) bool {
 	return p == "/_sandbox" || strings.HasPrefix(p, "/_sandbox/")
 }
 
-// isValidEmail is the address check both fakes apply. It is deliberately
+// IsValidEmail is the address check both fakes apply. It is deliberately
 // simple (one "@", non-empty local part, dotted domain, no spaces): enough to
 // reject what HubSpot rejects as INVALID_EMAIL and Extole as invalid_key_value
 // in practice, without pretending to implement RFC 5322.
-func isValidEmail(s string) bool {
+func IsValidEmail(s string) bool {
 	if s == "" || strings.ContainsAny(s, " \t\r\n<>(),;:\"[]\\") {
 		return false
 	}
@@ -301,9 +316,9 @@ func isValidEmail(s string) bool {
 	return true
 }
 
-// newRand returns r, or a deterministically seeded generator when r is nil,
+// NewRand returns r, or a deterministically seeded generator when r is nil,
 // so two runs of the same test see the same ids and the same injected errors.
-func newRand(r *rand.Rand, seed uint64) *rand.Rand {
+func NewRand(r *rand.Rand, seed uint64) *rand.Rand {
 	if r != nil {
 		return r
 	}

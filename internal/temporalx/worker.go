@@ -60,6 +60,12 @@ func (l Limits) ExtolePerSec() float64 {
 	return l.queueRates()[workflows.ExtoleTaskQueue]
 }
 
+// SearchPerSec is the rate HubSpot searches are dispatched at; the CSV export, which runs outside the
+// workers, paces itself the same.
+func (l Limits) SearchPerSec() float64 {
+	return l.queueRates()[workflows.HubSpotSearchTaskQueue]
+}
+
 // queueRates is each API task queue's dispatch rate per second: rateHeadroom of the API's limit, split
 // between the shared queue and the retired backfill queue (legacyShare).
 func (l Limits) queueRates() map[string]float64 {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hubspot-extole/bridge/internal/contact"
+	"github.com/hubspot-extole/bridge/internal/metrics"
 	"github.com/hubspot-extole/bridge/workflows"
 	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
@@ -61,37 +63,6 @@ const (
 	appDuplicate                   // already held (a running or completed workflow with the ID)
 	appIgnored                     // acknowledged without work: unknown type, other property, nothing waiting
 )
-
-// AppEventCounts counts acknowledged app-webhook events that started no work, by reason
-// ("<subscriptionType>" for unknown types, "<subscriptionType>.<propertyName>" for other properties,
-// "malformed"), for the metrics endpoint.
-type AppEventCounts struct {
-	mu sync.Mutex
-	m  map[string]int64
-}
-
-func (c *AppEventCounts) add(reason string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]int64{}
-	}
-	c.m[reason]++
-}
-
-// Snapshot returns the counts so far.
-func (c *AppEventCounts) Snapshot() map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]int64, len(c.m))
-	for k, v := range c.m {
-		out[k] = v
-	}
-	return out
-}
-
-// IgnoredAppEvents counts the app-webhook events acknowledged without work, for the whole process.
-var IgnoredAppEvents = &AppEventCounts{}
 
 // hubspotApp receives HubSpot's app-webhook deliveries: a JSON array of up to 100 events, signed with
 // the app's client secret (v3, and v1 which app webhooks still send). It answers 2xx only when every
@@ -199,7 +170,7 @@ func (s *server) holdAppEvent(ctx context.Context, ev appEvent) (appOutcome, err
 		return appAccepted, err
 	case ev.SubscriptionType == "deal.associationChange":
 		return s.dealAssociation(ctx, ev)
-	case ev.SubscriptionType == "contact.propertyChange" && ev.PropertyName == "advocate_code" && ok:
+	case ev.SubscriptionType == "contact.propertyChange" && ev.PropertyName == contact.PropAdvocateCode && ok:
 		if strings.TrimSpace(ev.PropertyValue) == "" {
 			return s.ignore(ev, "contact.propertyChange.advocate_code_cleared"), nil
 		}
@@ -255,7 +226,7 @@ func startOutcome(err error) (appOutcome, error) {
 }
 
 func (s *server) ignore(ev appEvent, reason string) appOutcome {
-	IgnoredAppEvents.add(reason)
+	metrics.IgnoreAppEvent(reason)
 	s.Log.Info("app webhook event acknowledged without work", zap.String("reason", reason),
 		zap.String("event_id", ev.EventID.String()), zap.Int("attempt", ev.AttemptNumber))
 	return appIgnored

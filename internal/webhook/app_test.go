@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubspot-extole/bridge/internal/metrics/metricstest"
 	"github.com/hubspot-extole/bridge/workflows"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -135,7 +136,7 @@ func TestAppWebhookRoutesEachEvent(t *testing.T) {
 		name      string
 		event     string
 		wantCall  string // "" = acknowledged without work
-		wantCount string // IgnoredAppEvents reason counted
+		wantCount string // bridge_app_webhook_events_ignored_total's reason counted
 	}{
 		{"won stage → the deal's workflow", dealStage("7", "closedwon", 1), "signal-with-start hubspot-deal/7 dealstage", ""},
 		{"a large object id", dealStage("267448862446", "closedwon", 1), "signal-with-start hubspot-deal/267448862446 dealstage", ""},
@@ -157,13 +158,14 @@ func TestAppWebhookRoutesEachEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &appTemporal{}
-			before := IgnoredAppEvents.Snapshot()
+			ignored := map[string]string{"reason": tt.wantCount}
+			before := metricstest.Value(t, "bridge_app_webhook_events_ignored_total", ignored)
 			w, out := postApp(appRouter(f, appSecret), "["+tt.event+"]", nil)
 			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 			if tt.wantCall == "" {
 				assert.Empty(t, f.calls)
 				assert.EqualValues(t, 1, out["ignored"])
-				assert.Equal(t, before[tt.wantCount]+1, IgnoredAppEvents.Snapshot()[tt.wantCount])
+				assert.Equal(t, before+1, metricstest.Value(t, "bridge_app_webhook_events_ignored_total", ignored))
 				return
 			}
 			assert.Equal(t, []string{tt.wantCall}, f.calls)

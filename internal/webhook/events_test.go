@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubspot-extole/bridge/internal/contact"
 	"github.com/hubspot-extole/bridge/workflows"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -148,7 +149,7 @@ func TestEventStartOptionsAndPassThrough(t *testing.T) {
 	assert.Equal(t, `"hubspot"`, string(st.in.Data["extole_app_type"]), "added when absent")
 	hash, ok := st.opts.TypedSearchAttributes.GetKeyword(workflows.ContactEmailHash)
 	require.True(t, ok)
-	assert.Equal(t, workflows.HashEmail("deal@example.com"), hash, "case-insensitive email hash")
+	assert.Equal(t, contact.HashEmail("deal@example.com"), hash, "case-insensitive email hash")
 
 	ft2 := &fakeTemporal{}
 	h2 := NewRouter(Deps{Temporal: ft2, Log: zap.NewNop()})

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hubspot-extole/bridge/internal/hubspot"
+	"github.com/hubspot-extole/bridge/internal/webhook/hubspotsig"
 )
 
 // HubSpotAuth authenticates HubSpot's workflow webhooks. A HubSpot "Send a webhook" action uses one of two
@@ -68,7 +68,7 @@ func (a HubSpotAuth) verifySignature(r *http.Request, body []byte) (ok, present 
 		if a.Now != nil {
 			now = a.Now
 		}
-		err := hubspot.VerifyV3(a.ClientSecret, r.Method, a.requestURI(r), body, r.Header.Get("X-HubSpot-Request-Timestamp"), sig, now())
+		err := hubspotsig.VerifyV3(a.ClientSecret, r.Method, a.requestURI(r), body, r.Header.Get("X-HubSpot-Request-Timestamp"), sig, now())
 		return err == nil, true
 	}
 	sig := r.Header.Get("X-HubSpot-Signature")
@@ -79,9 +79,9 @@ func (a HubSpotAuth) verifySignature(r *http.Request, body []byte) (ok, present 
 	// are answered as duplicates by the workflow ID. The version must be named: an unnamed one is refused.
 	switch strings.ToLower(r.Header.Get("X-HubSpot-Signature-Version")) {
 	case "v2":
-		return hubspot.VerifyV2(a.ClientSecret, r.Method, a.requestURI(r), body, sig), true
+		return hubspotsig.VerifyV2(a.ClientSecret, r.Method, a.requestURI(r), body, sig), true
 	case "v1":
-		return hubspot.VerifyV1(a.ClientSecret, body, sig), true
+		return hubspotsig.VerifyV1(a.ClientSecret, body, sig), true
 	default:
 		return false, true
 	}

@@ -3,9 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -22,41 +20,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 )
-
-// ExtoleAuth authenticates Extole's outbound webhooks. A client key of algorithm "Password" makes Extole
-// send `Authorization: Bearer <key>`; an HS256 key adds X-Extole-Signature, the lowercase hex HMAC-SHA256
-// of the raw body (docs/extole-api.md#outbound-webhooks).
-type ExtoleAuth struct {
-	Token      string // EXTOLE_WEBHOOK_TOKEN
-	SigningKey string // EXTOLE_WEBHOOK_SIGNING_KEY; "" = no signature required
-	Sandbox    bool   // with no token configured, accept unauthenticated requests (local development only)
-}
-
-// errNotConfigured is answered 503, not 401: Extole retries a 5xx, so links sent before an operator
-// sets the token are delivered afterwards instead of being dropped.
-var errNotConfigured = errors.New("share-link webhook is not configured yet (EXTOLE_WEBHOOK_TOKEN is unset); retry later")
-
-func (a ExtoleAuth) verify(r *http.Request, body []byte) error {
-	if a.Token == "" && !a.Sandbox {
-		return errNotConfigured
-	}
-	if a.Token != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.Token)) != 1 {
-			return errors.New("missing or invalid bearer token")
-		}
-	}
-	if a.SigningKey != "" {
-		m := hmac.New(sha256.New, []byte(a.SigningKey))
-		m.Write(body)
-		want := hex.EncodeToString(m.Sum(nil))
-		got := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Extole-Signature")))
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			return errors.New("missing or invalid X-Extole-Signature")
-		}
-	}
-	return nil
-}
 
 // envelopeKeys are the flat body's metadata and Extole identities, not HubSpot contact properties ("Share
 // Link Created" template, docs/extole-api.md#outbound-webhooks). The nested {"properties": …} form is written
@@ -195,13 +158,13 @@ func parseShareLink(body []byte, now time.Time) (workflows.ShareLink, *fieldErro
 	case !contact.ValidEmail(email):
 		return workflows.ShareLink{}, bad(prefix+"email", "%q is not a well-formed email address", email)
 	}
-	shareLink, err := contact.NormalizeShareLink(props["share_link"])
+	shareLink, err := contact.NormalizeShareLink(props[contact.PropShareLink])
 	if err != nil {
-		return workflows.ShareLink{}, bad(prefix+"share_link", "%v", err)
+		return workflows.ShareLink{}, bad(prefix+contact.PropShareLink, "%v", err)
 	}
-	props["share_link"] = shareLink
-	if code, ok := props["share_code"]; ok && !contact.ValidShareCode(code) {
-		return workflows.ShareLink{}, bad(prefix+"share_code", "must be 4–50 letters, digits, '-' or '_' (Extole's rule), got %q", code)
+	props[contact.PropShareLink] = shareLink
+	if code, ok := props[contact.PropShareCode]; ok && !contact.ValidShareCode(code) {
+		return workflows.ShareLink{}, bad(prefix+contact.PropShareCode, "must be 4–50 letters, digits, '-' or '_' (Extole's rule), got %q", code)
 	}
 
 	// Extole's event_id is not time-ordered (random-looking or second-resolution ids), so only an event
@@ -242,7 +205,7 @@ func eventTime(raw json.RawMessage) (time.Time, bool) {
 // the same key, whenever it arrives.
 func linkKey(email string, props map[string]string) string {
 	h := sha256.New()
-	h.Write([]byte(workflows.NormalizeEmail(email)))
+	h.Write([]byte(contact.NormalizeEmail(email)))
 	for _, k := range slices.Sorted(maps.Keys(props)) {
 		h.Write([]byte{0})
 		h.Write([]byte(k))

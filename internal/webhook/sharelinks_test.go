@@ -1,9 +1,6 @@
 package webhook
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,12 +13,6 @@ import (
 )
 
 const shareBody = `{"properties":{"email":"jane@example.com","share_code":"jane12","share_link":"https://refer.example.com/jane12"}}`
-
-func hexHMAC(key, body string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte(body))
-	return hex.EncodeToString(m.Sum(nil))
-}
 
 // Requests refused before any workflow is touched (fakeTemporal panics on any call).
 func TestShareLinkRefusals(t *testing.T) {
@@ -69,15 +60,6 @@ func TestShareLinkRefusals(t *testing.T) {
 			assert.NotContains(t, rec.Body.String(), "tok\"", "the token is never echoed")
 		})
 	}
-}
-
-func TestExtoleSignatureAccepted(t *testing.T) {
-	a := ExtoleAuth{Token: "tok", SigningKey: "sk"}
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(shareBody))
-	req.Header.Set("Authorization", "Bearer tok")
-	req.Header.Set("X-Extole-Signature", hexHMAC("sk", shareBody))
-	assert.NoError(t, a.verify(req, []byte(shareBody)))
-	assert.NoError(t, ExtoleAuth{Sandbox: true}.verify(req, []byte(shareBody)), "sandbox without a token")
 }
 
 func TestParseShareLinkForms(t *testing.T) {
