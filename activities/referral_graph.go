@@ -26,6 +26,11 @@ type Referrer struct {
 // returns the advocate of the most recently updated one, Extole's latest attribution.
 func (a *Extole) FriendReferrer(ctx context.Context, friendPersonID string) (Referrer, error) {
 	rels, err := a.Client.ListRelationships(ctx, friendPersonID, extole.RelationshipQuery{Role: extole.RoleFriend})
+	if e, ok := extole.AsError(err); ok && e.Kind == extole.KindNotFound {
+		// The person is gone (erased since it was found, or not yet visible to this endpoint): no referral
+		// to write, which is not a failure to list among the failed workflows.
+		return Referrer{}, nil
+	}
 	if err != nil {
 		return Referrer{}, TranslateExtoleError(err)
 	}

@@ -32,20 +32,27 @@ func TestEnsureReferralLabelsCreatesThePairOnce(t *testing.T) {
 func TestFriendReferrerIsTheLatestAttribution(t *testing.T) {
 	tests := []struct {
 		name   string
+		status int // 0 = 200
 		answer string
 		want   Referrer
 	}{
-		{"none: organic", `[]`, Referrer{}},
-		{"the most recently updated advocate", `[
+		{"none: organic", 0, `[]`, Referrer{}},
+		{"the person is gone: none, not a failure", http.StatusForbidden,
+			`{"unique_id":"1","http_status_code":403,"code":"person_not_found","message":"Person not found"}`, Referrer{}},
+		{"the most recently updated advocate", 0, `[
 			{"my_role":"FRIEND","other_person_id":"p-old","updated_date":"2026-11-20T10:00:00.000Z","data":{"shareable_code":{"name":"shareable_code","value":"old01"}}},
 			{"my_role":"FRIEND","other_person_id":"p-new","updated_date":"2026-11-26T10:00:00.000-05:00","other_person":{"id":"p-new","identity_key":{"name":"email"},"identity_key_value":"alex@example.com"},"data":{"shareable_code":{"name":"shareable_code","value":"alex01"}}}]`,
 			Referrer{Found: true, AdvocatePersonID: "p-new", AdvocateEmail: "alex@example.com", Code: "alex01"}},
-		{"advocate roles are not referrers", `[{"my_role":"ADVOCATE","other_person_id":"p-friend"}]`, Referrer{}},
+		{"advocate roles are not referrers", 0, `[{"my_role":"ADVOCATE","other_person_id":"p-friend"}]`, Referrer{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				assert.Equal(t, "FRIEND", r.URL.Query().Get("my_roles"))
+				if tt.status != 0 {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(tt.status)
+				}
 				_, _ = w.Write([]byte(tt.answer))
 			}))
 			defer srv.Close()

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"text/tabwriter"
 	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 )
 
 // The bench measures the bridge against a baseline or ceiling measured in the same run on the same
@@ -132,11 +136,35 @@ func runBench(tb testing.TB, sz benchSizes) benchResults {
 	c, ns := namespaceClient(tb) // P2–P4 run one after another in one namespace
 	res.Figures = append(res.Figures, benchEndToEnd(tb, c, sz)...)
 	worker := buildWorker(tb)
+	terminateRunning(tb, c) // each part's calls are its own: no follow-up of an earlier part's events
 	res.Figures = append(res.Figures, benchBackfill(tb, c, ns, worker, sz)...)
+	terminateRunning(tb, c)
 	res.Figures = append(res.Figures, benchLiveDuringBackfill(tb, c, ns, worker, sz)...)
+	terminateRunning(tb, c)
 	res.Figures = append(res.Figures, benchMemory(tb, c, ns, worker, sz)...)
 	res.Duration = time.Since(start).Round(time.Second).String()
 	return res
+}
+
+// terminateRunning ends every workflow still running in the namespace (the referral graph's follow-ups
+// of earlier events wait and retry for minutes, and share-link workflows hold for hours), so that they
+// make no calls against the next part's simulated APIs.
+func terminateRunning(tb testing.TB, c client.Client) {
+	tb.Helper()
+	ctx := context.Background()
+	req := &workflowservice.ListWorkflowExecutionsRequest{Query: `ExecutionStatus = "Running"`}
+	for {
+		res, err := c.ListWorkflow(ctx, req)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, e := range res.GetExecutions() {
+			_ = c.TerminateWorkflow(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), "bench: next part")
+		}
+		if req.NextPageToken = res.GetNextPageToken(); len(req.NextPageToken) == 0 {
+			return
+		}
+	}
 }
 
 // BenchmarkBridge is `make bench`: the whole suite once, the table on stdout and in bench/results.json.
