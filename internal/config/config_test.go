@@ -34,6 +34,20 @@ func setEnv(t *testing.T, env map[string]string) {
 	}
 }
 
+// load runs Load with exactly env. With wantErr set it asserts that Load fails naming it, and returns
+// false: the case is done.
+func load(t *testing.T, env map[string]string, wantErr string) (Config, bool) {
+	t.Helper()
+	setEnv(t, env)
+	c, err := Load()
+	if wantErr != "" {
+		require.ErrorContains(t, err, wantErr)
+		return c, false
+	}
+	require.NoError(t, err)
+	return c, true
+}
+
 func TestLoadSandboxOnlyAgainstLoopback(t *testing.T) {
 	loopback := map[string]string{"SANDBOX": "true", "EXTOLE_BASE_URL": "http://127.0.0.1:8091", "HUBSPOT_BASE_URL": "http://127.0.0.1:8092"}
 	with := func(kv ...string) map[string]string {
@@ -106,15 +120,13 @@ func TestLoadTrustedProxies(t *testing.T) {
 			if tt.value != "" {
 				env["TRUSTED_PROXIES"] = tt.value
 			}
-			setEnv(t, env)
-			c, err := Load()
+			wantErr := ""
 			if tt.wantErr {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), "TRUSTED_PROXIES")
-				return
+				wantErr = "TRUSTED_PROXIES"
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, c.TrustedProxies)
+			if c, ok := load(t, env, wantErr); ok {
+				assert.Equal(t, tt.want, c.TrustedProxies)
+			}
 		})
 	}
 }
@@ -136,15 +148,13 @@ func TestLoadMaxInFlight(t *testing.T) {
 			if tt.value != "" {
 				env["HTTP_MAX_IN_FLIGHT"] = tt.value
 			}
-			setEnv(t, env)
-			c, err := Load()
+			wantErr := ""
 			if tt.wantErr {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), "HTTP_MAX_IN_FLIGHT")
-				return
+				wantErr = "HTTP_MAX_IN_FLIGHT"
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, c.MaxInFlight)
+			if c, ok := load(t, env, wantErr); ok {
+				assert.Equal(t, tt.want, c.MaxInFlight)
+			}
 		})
 	}
 }
@@ -168,15 +178,13 @@ func TestLoadMetricsAddr(t *testing.T) {
 			if tt.value != unset {
 				env["METRICS_ADDR"] = tt.value
 			}
-			setEnv(t, env)
-			c, err := Load()
+			wantErr := ""
 			if tt.wantErr {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), "METRICS_ADDR")
-				return
+				wantErr = "METRICS_ADDR"
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, c.MetricsAddr)
+			if c, ok := load(t, env, wantErr); ok {
+				assert.Equal(t, tt.want, c.MetricsAddr)
+			}
 		})
 	}
 }
@@ -200,16 +208,11 @@ func TestLoadCodecAndEmailHashSalt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			setEnv(t, tt.env)
 			t.Cleanup(func() { contact.SetHashSalt("") })
-			c, err := Load()
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
+			if c, ok := load(t, tt.env, tt.wantErr); ok {
+				assert.Equal(t, tt.wantOrigins, c.CodecCORSOrigins)
+				assert.Equal(t, tt.wantHash, contact.HashEmail("jane@example.com"))
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.wantOrigins, c.CodecCORSOrigins)
-			assert.Equal(t, tt.wantHash, contact.HashEmail("jane@example.com"))
 		})
 	}
 }
@@ -327,15 +330,9 @@ func TestLoadBackfillRoute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			setEnv(t, tc.env)
-			c, err := Load()
-			if tc.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
-				return
+			if c, ok := load(t, tc.env, tc.wantErr); ok {
+				assert.Equal(t, tc.wantRoute, c.BackfillRoute)
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.wantRoute, c.BackfillRoute)
 		})
 	}
 }
@@ -359,17 +356,11 @@ func TestLoadAppWebhookDealSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			setEnv(t, tt.env)
-			c, err := Load()
-			if tt.wantInErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantInErr)
-				return
+			if c, ok := load(t, tt.env, tt.wantInErr); ok {
+				assert.Equal(t, tt.wantWon, c.HubSpotWonStages)
+				assert.Equal(t, tt.wantHold, c.DealHoldPeriod)
+				assert.Equal(t, tt.wantWait, c.DealContactWait)
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.wantWon, c.HubSpotWonStages)
-			assert.Equal(t, tt.wantHold, c.DealHoldPeriod)
-			assert.Equal(t, tt.wantWait, c.DealContactWait)
 		})
 	}
 }
@@ -391,16 +382,10 @@ func TestLoadRewardSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			setEnv(t, tt.env)
-			c, err := Load()
-			if tt.wantInErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantInErr)
-				return
+			if c, ok := load(t, tt.env, tt.wantInErr); ok {
+				assert.Equal(t, tt.wantEventName, c.RewardEventName())
+				assert.Equal(t, tt.wantLookback, c.ReconcileLookback)
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.wantEventName, c.RewardEventName())
-			assert.Equal(t, tt.wantLookback, c.ReconcileLookback)
 		})
 	}
 }
